@@ -1,0 +1,169 @@
+//! Human durations in the config file and on the command line: `90s`, `15m`, `2h`, `1d`,
+//! or a combination such as `1h30m`. A bare number is refused so `15` never silently means
+//! seconds to one reader and minutes to another.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A non-negative span of time with second precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HumanDuration {
+    secs: u64,
+}
+
+/// Why a duration string was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid duration {input:?}: expected a number with a unit, like 90s, 15m, 2h or 1d")]
+pub struct DurationError {
+    input: String,
+}
+
+impl HumanDuration {
+    pub const fn from_secs(secs: u64) -> Self {
+        Self { secs }
+    }
+
+    pub const fn from_mins(mins: u64) -> Self {
+        Self { secs: mins * 60 }
+    }
+
+    pub const fn from_hours(hours: u64) -> Self {
+        Self { secs: hours * 3600 }
+    }
+
+    pub const fn as_secs(self) -> u64 {
+        self.secs
+    }
+
+    /// The same span as a chrono duration, for arithmetic on timestamps.
+    pub fn to_chrono(self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(i64::try_from(self.secs).unwrap_or(i64::MAX))
+    }
+
+    pub fn to_std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.secs)
+    }
+}
+
+impl FromStr for HumanDuration {
+    type Err = DurationError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let err = || DurationError {
+            input: input.to_owned(),
+        };
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(err());
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            if digits.is_empty() {
+                return Err(err());
+            }
+            let mut unit = String::from(c);
+            while let Some(&n) = chars.peek() {
+                if n.is_ascii_alphabetic() {
+                    unit.push(n);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let scale = match unit.as_str() {
+                "s" | "sec" | "secs" => 1,
+                "m" | "min" | "mins" => 60,
+                "h" | "hr" | "hrs" => 3600,
+                "d" | "day" | "days" => 86_400,
+                _ => return Err(err()),
+            };
+            let n: u64 = digits.parse().map_err(|_| err())?;
+            total = n
+                .checked_mul(scale)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(err)?;
+            digits.clear();
+        }
+        if !digits.is_empty() {
+            // "0" alone is unambiguous; any other bare number is not.
+            if digits.chars().all(|d| d == '0') && total == 0 {
+                return Ok(Self { secs: 0 });
+            }
+            return Err(err());
+        }
+        Ok(Self { secs: total })
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.secs;
+        if s == 0 {
+            return f.write_str("0s");
+        }
+        let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+        for (n, unit) in [(d, "d"), (h, "h"), (m, "m"), (sec, "s")] {
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_combinations() {
+        let cases = [
+            ("90s", 90),
+            ("15m", 900),
+            ("2h", 7200),
+            ("1d", 86_400),
+            ("1h30m", 5400),
+            ("0", 0),
+        ];
+        for (input, secs) in cases {
+            assert_eq!(input.parse::<HumanDuration>().map(HumanDuration::as_secs), Ok(secs), "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_ambiguous_or_malformed() {
+        for input in ["", "15", "m", "15x", "1.5h", "-1m", "h2"] {
+            assert!(input.parse::<HumanDuration>().is_err(), "{input} should be refused");
+        }
+    }
+
+    #[test]
+    fn displays_compactly_and_round_trips() {
+        for secs in [0, 59, 60, 3600, 5400, 86_400 + 61] {
+            let d = HumanDuration::from_secs(secs);
+            assert_eq!(d.to_string().parse::<HumanDuration>(), Ok(d));
+        }
+        assert_eq!(HumanDuration::from_secs(5400).to_string(), "1h30m");
+    }
+}

@@ -1,0 +1,208 @@
+//! What detection produces: a `Signal` (a Tier 1 finding, not an OS signal) with a stable
+//! code, an ordered severity, its subject, a one-line message, evidence and `since`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How urgent a signal is. Ordered: `Info < Warning < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The stable signal codes. Their spelling is part of the snapshot format: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SignalCode {
+    /// The latest attempt of a task exited non-zero.
+    DispatchFailed,
+    /// The latest attempt of a task was killed by an OS signal.
+    DispatchInterrupted,
+    /// A live worker has printed nothing for `stall_after`.
+    DispatchStalled,
+    /// One task failed `repeated_failure_count` times within `repeated_failure_window`.
+    RepeatedFailure,
+    /// A task has been in progress with no activity for `stuck_after`.
+    StuckInProgress,
+    /// Worker capacity is free while the queue is not empty, for `worker_idle_after`.
+    WorkerIdle,
+    /// A dispatchable task has waited `pickup_overdue_after`.
+    PickupOverdue,
+    /// The register, the worktrees and the task statuses disagree.
+    RegisterMismatch,
+    /// The register file cannot be read; dispatch is refused until it is fixed.
+    RegisterCorrupt,
+    /// A task file cannot be read as a task.
+    TaskInvalid,
+    /// A task depends on an id that no task has.
+    DependencyMissing,
+    /// A task's dependencies lead back to itself.
+    DependencyCycle,
+}
+
+impl SignalCode {
+    pub(crate) const ALL: [Self; 12] = [
+        Self::DispatchFailed,
+        Self::DispatchInterrupted,
+        Self::DispatchStalled,
+        Self::RepeatedFailure,
+        Self::StuckInProgress,
+        Self::WorkerIdle,
+        Self::PickupOverdue,
+        Self::RegisterMismatch,
+        Self::RegisterCorrupt,
+        Self::TaskInvalid,
+        Self::DependencyMissing,
+        Self::DependencyCycle,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::DispatchFailed => "dispatch_failed",
+            Self::DispatchInterrupted => "dispatch_interrupted",
+            Self::DispatchStalled => "dispatch_stalled",
+            Self::RepeatedFailure => "repeated_failure",
+            Self::StuckInProgress => "stuck_in_progress",
+            Self::WorkerIdle => "worker_idle",
+            Self::PickupOverdue => "pickup_overdue",
+            Self::RegisterMismatch => "register_mismatch",
+            Self::RegisterCorrupt => "register_corrupt",
+            Self::TaskInvalid => "task_invalid",
+            Self::DependencyMissing => "dependency_missing",
+            Self::DependencyCycle => "dependency_cycle",
+        }
+    }
+
+    /// The severity each code is raised with.
+    pub(crate) fn severity(self) -> Severity {
+        match self {
+            Self::WorkerIdle => Severity::Info,
+            Self::RepeatedFailure | Self::RegisterCorrupt => Severity::Critical,
+            _ => Severity::Warning,
+        }
+    }
+}
+
+impl fmt::Display for SignalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a signal is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub(crate) enum Subject {
+    /// A task, by id.
+    Task(String),
+    /// A task file that could not be read as a task, by path relative to the root.
+    File(String),
+    /// A worker, by job id.
+    Worker(String),
+    /// A worktree folder, by path relative to the root.
+    Worktree(String),
+    /// The whole repository (the queue, the register).
+    Repository,
+}
+
+impl Subject {
+    /// The subject's id for display and dedup keys.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            Self::Task(id) => format!("task {id}"),
+            Self::File(p) => format!("file {p}"),
+            Self::Worker(j) => format!("worker {j}"),
+            Self::Worktree(p) => format!("worktree {p}"),
+            Self::Repository => "repository".to_owned(),
+        }
+    }
+}
+
+/// The facts behind a signal. Every field is optional; each code fills those it has.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) job: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attempt: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) log_path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) worktree: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) started_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ended_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) last_output_at: Option<DateTime<Utc>>,
+    /// Jobs (for `repeated_failure`) or task ids (for dependency signals) involved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) related: Vec<String>,
+    /// The measured value that crossed the threshold, and the threshold, in seconds or counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) measured: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) threshold: Option<u64>,
+    /// The parser's message, for `task_invalid` and `register_corrupt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) detail: Option<String>,
+}
+
+/// One Tier 1 finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Signal {
+    pub(crate) code: SignalCode,
+    pub(crate) severity: Severity,
+    pub(crate) subject: Subject,
+    /// The task this is about, when there is one (also for worker signals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) task: Option<String>,
+    pub(crate) message: String,
+    pub(crate) evidence: Evidence,
+    /// Since when the condition has held.
+    pub(crate) since: DateTime<Utc>,
+}
+
+impl Signal {
+    /// A stable key naming the trouble: code and subject, never times or text.
+    pub(crate) fn key(&self) -> String {
+        let subject = match &self.subject {
+            Subject::Task(id) => format!("task:{id}"),
+            Subject::File(p) => format!("file:{p}"),
+            Subject::Worker(j) => format!("worker:{j}"),
+            Subject::Worktree(p) => format!("worktree:{p}"),
+            Subject::Repository => "repository".to_owned(),
+        };
+        format!("{}/{subject}", self.code)
+    }
+}
