@@ -4,3 +4,6 @@
 mod config;
 mod detect;
 mod task;
+mod register;
+mod state;
+mod worktree;

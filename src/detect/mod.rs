@@ -1,5 +1,16 @@
 //! Detection: observations (tasks, register, worktrees, thresholds, now) in, signals out.
+//! Everything here is pure; the heartbeat gathers the observations.
 
+mod jobs;
+mod mismatch;
+mod observations;
+mod run;
 mod signal;
+mod tasks;
 
+#[cfg(test)]
+mod tests;
+
+pub(crate) use observations::{Observations, RegisterProblem};
+pub(crate) use run::detect;
 pub(crate) use signal::{Evidence, Severity, Signal, SignalCode, Subject};

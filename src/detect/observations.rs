@@ -1,0 +1,52 @@
+//! The plain data detection reads. Built by the heartbeat from files and git; built by hand
+//! in tests.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::config::Thresholds;
+use crate::register::Register;
+use crate::task::{InvalidTask, Plan, Task};
+use crate::worktree::WorktreeObservation;
+
+/// Why the register could not be read, for `register_corrupt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RegisterProblem {
+    pub(crate) path: PathBuf,
+    pub(crate) line: Option<usize>,
+    pub(crate) message: String,
+    /// The broken file's mtime: when the trouble began, as far as anyone can tell.
+    pub(crate) since: DateTime<Utc>,
+}
+
+/// Everything one detection pass looks at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Observations<'a> {
+    pub(crate) tasks: &'a [Task],
+    pub(crate) invalid: &'a [InvalidTask],
+    pub(crate) plan: &'a Plan,
+    /// The register, or `None` with `register_problem` set when it could not be read.
+    pub(crate) register: Option<&'a Register>,
+    pub(crate) register_problem: Option<&'a RegisterProblem>,
+    pub(crate) worktrees: &'a WorktreeObservation,
+    pub(crate) max_workers: u32,
+    pub(crate) thresholds: &'a Thresholds,
+    pub(crate) now: DateTime<Utc>,
+}
+
+impl Observations<'_> {
+    pub(crate) fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id() == id)
+    }
+
+    /// Whole seconds from `then` to now; zero when `then` is in the future (clock skew).
+    pub(crate) fn secs_since(&self, then: DateTime<Utc>) -> u64 {
+        u64::try_from((self.now - then).num_seconds()).unwrap_or(0)
+    }
+
+    /// True when `then + threshold <= now`: thresholds fire *at* their value.
+    pub(crate) fn reached(&self, then: DateTime<Utc>, threshold: TimeDelta) -> bool {
+        then + threshold <= self.now
+    }
+}

@@ -1,0 +1,7 @@
+//! The register of dispatch attempts: its model and its file.
+
+mod model;
+mod store;
+
+pub(crate) use model::{JobEnd, JobRecord, REGISTER_FORMAT_VERSION, Register};
+pub(crate) use store::{RegisterError, backup_path, load_register, parse_register, save_register};

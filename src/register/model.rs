@@ -1,0 +1,106 @@
+//! The register: one record per dispatch attempt (a *job*), in `.warden/register.json`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the file's shape changes incompatibly. A newer version is refused, not
+/// guessed at.
+pub(crate) const REGISTER_FORMAT_VERSION: u32 = 1;
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum JobEnd {
+    /// The process exited with this code.
+    Exited { code: i32 },
+    /// The process was killed by this OS signal (its name, such as `SIGKILL`).
+    Signaled { signal: String },
+    /// The worker disappeared and nothing recorded how (its pane and its record are gone).
+    Lost { reason: String },
+}
+
+impl JobEnd {
+    pub(crate) fn is_success(&self) -> bool {
+        matches!(self, Self::Exited { code: 0 })
+    }
+}
+
+impl fmt::Display for JobEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exited { code } => write!(f, "exit {code}"),
+            Self::Signaled { signal } => write!(f, "killed by {signal}"),
+            Self::Lost { reason } => write!(f, "lost ({reason})"),
+        }
+    }
+}
+
+/// One dispatch attempt of one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JobRecord {
+    pub(crate) job: String,
+    pub(crate) task: String,
+    /// 1 for the first attempt of a task, counting up.
+    pub(crate) attempt: u32,
+    pub(crate) argv: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) worktree: Option<PathBuf>,
+    /// The tmux pane id (`%12`) running the job, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pane: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pid: Option<u32>,
+    pub(crate) started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ended_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) end: Option<JobEnd>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_output_at: Option<DateTime<Utc>>,
+    pub(crate) log_path: PathBuf,
+}
+
+impl JobRecord {
+    /// A job is live until its end is recorded.
+    pub(crate) fn is_live(&self) -> bool {
+        self.ended_at.is_none()
+    }
+
+    /// Ended, and not with exit code 0.
+    pub(crate) fn is_failure(&self) -> bool {
+        self.end.as_ref().is_some_and(|e| !e.is_success())
+    }
+}
+
+/// The whole register file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Register {
+    pub(crate) format_version: u32,
+    pub(crate) jobs: Vec<JobRecord>,
+}
+
+impl Default for Register {
+    fn default() -> Self {
+        Self {
+            format_version: REGISTER_FORMAT_VERSION,
+            jobs: Vec::new(),
+        }
+    }
+}
+
+impl Register {
+    pub(crate) fn live_jobs(&self) -> impl Iterator<Item = &JobRecord> {
+        self.jobs.iter().filter(|j| j.is_live())
+    }
+
+    /// The most recent attempt of a task.
+    pub(crate) fn latest_for(&self, task: &str) -> Option<&JobRecord> {
+        self.jobs
+            .iter()
+            .filter(|j| j.task == task)
+            .max_by_key(|j| (j.attempt, j.started_at))
+    }
+}

@@ -1,0 +1,77 @@
+//! The one way warden writes a file it owns: a temp file in the same folder, fsync, rename
+//! over the target, fsync the folder. A reader sees the old content or the new, never half.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, thiserror::Error)]
+#[error("failed to write {path}: {source}")]
+pub(crate) struct WriteError {
+    pub(crate) path: PathBuf,
+    #[source]
+    pub(crate) source: std::io::Error,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically, creating the parent folder if needed.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        // The rename is durable only once the folder's entry is on disk.
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        // Best effort: a failed write must not leave temp files to pile up.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nested/state.json");
+        write_atomic(&path, b"one").expect("first write");
+        write_atomic(&path, b"two").expect("second write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("nested"))
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["state.json"]);
+    }
+
+    #[test]
+    fn failure_names_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The parent "folder" is a file, so creating it fails.
+        std::fs::write(dir.path().join("file"), b"x").expect("write");
+        let err = write_atomic(&dir.path().join("file/state.json"), b"x").expect_err("must fail");
+        assert!(err.to_string().starts_with("failed to write "), "{err}");
+        assert!(err.to_string().contains("file/state.json"), "{err}");
+    }
+}

@@ -1,0 +1,262 @@
+//! Dependencies and the dispatch queue. Pure: a list of tasks in, a plan out.
+//!
+//! A task is dispatchable when its status is `ready`, every `depends_on` task exists and is
+//! completed, and it is not part of a dependency cycle. The queue is the dispatchable tasks
+//! ordered by priority, then age (`created_at`, else the file's mtime), then id.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::model::{Status, Task};
+
+/// The outcome of resolving dependencies over a backlog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Dispatchable task ids in dispatch order.
+    pub(crate) queue: Vec<String>,
+    /// Per task: dependencies that exist but are not completed yet.
+    pub(crate) waiting_on: BTreeMap<String, Vec<String>>,
+    /// Per task: dependencies that name no task.
+    pub(crate) missing: BTreeMap<String, Vec<String>>,
+    /// Each dependency cycle, as its member ids in sorted order.
+    pub(crate) cycles: Vec<Vec<String>>,
+    /// Per queued task: since when it has been dispatchable, as far as files tell: the later
+    /// of its own file's mtime and its dependencies' completion.
+    pub(crate) ready_since: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Plan {
+    pub(crate) fn cycle_of(&self, id: &str) -> Option<&[String]> {
+        self.cycles
+            .iter()
+            .find(|c| c.iter().any(|m| m == id))
+            .map(Vec::as_slice)
+    }
+}
+
+/// Strongly connected components with more than one member, or with a self-edge, found with
+/// an iterative Tarjan (a 10,000-task chain must not overflow the stack).
+fn cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut found = Vec::new();
+    for start in 0..n {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        // (node, position in its edge list)
+        let mut work = vec![(start, 0usize)];
+        while let Some(&mut (v, ref mut pos)) = work.last_mut() {
+            if *pos == 0 && index[v] == usize::MAX {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = edges[v].get(*pos) {
+                *pos += 1;
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 || edges[v].contains(&v) {
+                    found.push(component);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Resolves dependencies and orders the queue.
+pub(crate) fn plan(tasks: &[Task]) -> Plan {
+    let by_id: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id(), i)).collect();
+    let edges: Vec<Vec<usize>> = tasks
+        .iter()
+        .map(|t| {
+            t.fields
+                .depends_on
+                .iter()
+                .filter_map(|d| by_id.get(d.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut plan = Plan::default();
+    let mut in_cycle = vec![false; tasks.len()];
+    for component in cycles(&edges) {
+        if component.iter().all(|&i| tasks[i].status().is_terminal()) {
+            continue;
+        }
+        for &i in &component {
+            in_cycle[i] = true;
+        }
+        let mut ids: Vec<String> = component.iter().map(|&i| tasks[i].id().to_owned()).collect();
+        ids.sort();
+        plan.cycles.push(ids);
+    }
+    plan.cycles.sort();
+
+    let mut queued: Vec<&Task> = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        if task.status().is_terminal() {
+            continue;
+        }
+        let mut missing = Vec::new();
+        let mut waiting = Vec::new();
+        let mut ready_since = task.mtime;
+        for dep in &task.fields.depends_on {
+            match by_id.get(dep.as_str()).map(|&j| &tasks[j]) {
+                None => missing.push(dep.clone()),
+                Some(d) if d.status() != Status::Completed => waiting.push(dep.clone()),
+                Some(d) => ready_since = ready_since.max(d.fields.completed_at.unwrap_or(d.mtime)),
+            }
+        }
+        let dispatchable = task.status() == Status::Ready
+            && missing.is_empty()
+            && waiting.is_empty()
+            && !in_cycle[i];
+        if !missing.is_empty() {
+            plan.missing.insert(task.id().to_owned(), missing);
+        }
+        if !waiting.is_empty() {
+            plan.waiting_on.insert(task.id().to_owned(), waiting);
+        }
+        if dispatchable {
+            plan.ready_since.insert(task.id().to_owned(), ready_since);
+            queued.push(task);
+        }
+    }
+    queued.sort_by(|a, b| {
+        (a.fields.priority, a.age_key(), a.id()).cmp(&(b.fields.priority, b.age_key(), b.id()))
+    });
+    plan.queue = queued.into_iter().map(|t| t.id().to_owned()).collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::task::{Priority, TaskFields};
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).single().expect("valid time")
+    }
+
+    fn t(id: &str, status: Status, priority: Priority, deps: &[&str], minute: u32) -> Task {
+        Task {
+            fields: TaskFields {
+                id: id.to_owned(),
+                title: id.to_owned(),
+                status,
+                priority,
+                milestone: None,
+                owner: None,
+                depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
+                created_at: None,
+                started_at: None,
+                completed_at: None,
+                completed_by: None,
+            },
+            path: PathBuf::from(format!("tasks/{id}.md")),
+            mtime: at(minute),
+        }
+    }
+
+    use Priority::{P0, P1, P2};
+    use Status::{Backlog, Completed, InProgress, Ready};
+
+    #[test]
+    fn queue_orders_by_priority_then_age_then_id() {
+        let tasks = [
+            t("c", Ready, P2, &[], 1),
+            t("b", Ready, P2, &[], 1),
+            t("old", Ready, P2, &[], 0),
+            t("urgent", Ready, P0, &[], 9),
+            t("high", Ready, P1, &[], 5),
+            t("not-ready", Backlog, P0, &[], 0),
+        ];
+        assert_eq!(plan(&tasks).queue, ["urgent", "high", "old", "b", "c"]);
+    }
+
+    #[test]
+    fn dependencies_gate_dispatch() {
+        let tasks = [
+            t("done", Completed, P2, &[], 0),
+            t("doing", InProgress, P2, &[], 0),
+            t("after-done", Ready, P2, &["done"], 1),
+            t("after-doing", Ready, P2, &["doing"], 1),
+            t("after-ghost", Ready, P2, &["ghost"], 1),
+        ];
+        let p = plan(&tasks);
+        assert_eq!(p.queue, ["after-done"]);
+        assert_eq!(p.waiting_on["after-doing"], ["doing"]);
+        assert_eq!(p.missing["after-ghost"], ["ghost"]);
+        assert!(p.cycles.is_empty());
+    }
+
+    #[test]
+    fn ready_since_counts_from_the_last_dependency_completion() {
+        let mut done = t("done", Completed, P2, &[], 0);
+        done.fields.completed_at = Some(at(30));
+        let tasks = [done, t("next", Ready, P2, &["done"], 10)];
+        assert_eq!(plan(&tasks).ready_since["next"], at(30));
+    }
+
+    #[test]
+    fn cycles_are_found_and_not_dispatched() {
+        let tasks = [
+            t("a", Ready, P2, &["b"], 0),
+            t("b", Ready, P2, &["c"], 0),
+            t("c", Ready, P2, &["a"], 0),
+            t("self", Ready, P2, &["self"], 0),
+            t("free", Ready, P2, &[], 0),
+            t("old-x", Completed, P2, &["old-y"], 0),
+            t("old-y", Completed, P2, &["old-x"], 0),
+        ];
+        let p = plan(&tasks);
+        assert_eq!(p.queue, ["free"]);
+        assert_eq!(p.cycles, vec![vec!["a", "b", "c"], vec!["self"]]);
+        assert_eq!(p.cycle_of("b"), Some(&["a".to_owned(), "b".to_owned(), "c".to_owned()][..]));
+    }
+
+    #[test]
+    fn a_long_chain_does_not_overflow() {
+        let n = 20_000;
+        let ids: Vec<String> = (0..n).map(|i| format!("t{i}")).collect();
+        let tasks: Vec<Task> = (0..n)
+            .map(|i| {
+                let deps: Vec<&str> = if i + 1 < n { vec![ids[i + 1].as_str()] } else { vec![ids[0].as_str()] };
+                t(&ids[i], Ready, P2, &deps, 0)
+            })
+            .collect();
+        let p = plan(&tasks);
+        assert_eq!(p.cycles.len(), 1);
+        assert_eq!(p.cycles[0].len(), n);
+    }
+}
