@@ -1,9 +1,41 @@
 //! warden: a tmux-native supervisor for AI coding agents working through a backlog of
 //! markdown task files. See `ARCHITECTURE.md` for the map of modules.
 
+mod app;
+mod cli;
+mod commands;
 mod config;
 mod detect;
-mod task;
+mod error;
+mod exit_code;
+mod heartbeat;
 mod register;
+mod snapshot;
 mod state;
+mod task;
 mod worktree;
+
+use clap::Parser as _;
+
+/// Parses the command line, runs the command, prints any error once, and returns the
+/// process exit code (documented in `exit_code.rs`).
+pub fn main_entry() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit_code::ExitCode::Usage.code()
+            } else {
+                0
+            };
+        }
+    };
+    match app::run(&cli) {
+        Ok(code) => code.code(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code().code()
+        }
+    }
+}

@@ -1,3 +1,5 @@
+//! The `warden` binary: everything lives in the library.
+
 fn main() {
-    println!("Hello, world!");
+    std::process::exit(warden::main_entry());
 }

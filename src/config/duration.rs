@@ -9,40 +9,40 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A non-negative span of time with second precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct HumanDuration {
+pub(crate) struct HumanDuration {
     secs: u64,
 }
 
 /// Why a duration string was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid duration {input:?}: expected a number with a unit, like 90s, 15m, 2h or 1d")]
-pub struct DurationError {
+pub(crate) struct DurationError {
     input: String,
 }
 
 impl HumanDuration {
-    pub const fn from_secs(secs: u64) -> Self {
+    pub(crate) const fn from_secs(secs: u64) -> Self {
         Self { secs }
     }
 
-    pub const fn from_mins(mins: u64) -> Self {
+    pub(crate) const fn from_mins(mins: u64) -> Self {
         Self { secs: mins * 60 }
     }
 
-    pub const fn from_hours(hours: u64) -> Self {
+    pub(crate) const fn from_hours(hours: u64) -> Self {
         Self { secs: hours * 3600 }
     }
 
-    pub const fn as_secs(self) -> u64 {
+    pub(crate) const fn as_secs(self) -> u64 {
         self.secs
     }
 
     /// The same span as a chrono duration, for arithmetic on timestamps.
-    pub fn to_chrono(self) -> chrono::TimeDelta {
+    pub(crate) fn to_chrono(self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(i64::try_from(self.secs).unwrap_or(i64::MAX))
     }
 
-    pub fn to_std(self) -> std::time::Duration {
+    pub(crate) fn to_std(self) -> std::time::Duration {
         std::time::Duration::from_secs(self.secs)
     }
 }
@@ -147,14 +147,21 @@ mod tests {
             ("0", 0),
         ];
         for (input, secs) in cases {
-            assert_eq!(input.parse::<HumanDuration>().map(HumanDuration::as_secs), Ok(secs), "{input}");
+            assert_eq!(
+                input.parse::<HumanDuration>().map(HumanDuration::as_secs),
+                Ok(secs),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn refuses_ambiguous_or_malformed() {
         for input in ["", "15", "m", "15x", "1.5h", "-1m", "h2"] {
-            assert!(input.parse::<HumanDuration>().is_err(), "{input} should be refused");
+            assert!(
+                input.parse::<HumanDuration>().is_err(),
+                "{input} should be refused"
+            );
         }
     }
 

@@ -10,10 +10,10 @@ use super::duration::HumanDuration;
 use super::model::Config;
 
 /// The config file's name, looked for in the current folder and each parent.
-pub const CONFIG_FILE: &str = "warden.toml";
+pub(crate) const CONFIG_FILE: &str = "warden.toml";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     #[error("failed to read config {path}: {source}")]
     Read {
         path: PathBuf,
@@ -29,36 +29,36 @@ pub enum ConfigError {
 
 /// A config together with where it came from.
 #[derive(Debug, Clone)]
-pub struct LoadedConfig {
-    pub config: Config,
+pub(crate) struct LoadedConfig {
+    pub(crate) config: Config,
     /// The repository root: the folder holding `warden.toml`, else the git top level, else
     /// the starting folder.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The file read, if there was one.
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// Keys in the file that warden does not know, as dotted paths.
-    pub unknown_keys: Vec<String>,
+    pub(crate) unknown_keys: Vec<String>,
 }
 
 impl LoadedConfig {
     /// A path from the config, made absolute against the repository root.
-    pub fn resolve(&self, relative: &Path) -> PathBuf {
+    pub(crate) fn resolve(&self, relative: &Path) -> PathBuf {
         self.root.join(relative)
     }
 }
 
 /// Values given as flags or environment variables; `None` leaves the file's value alone.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub max_workers: Option<u32>,
-    pub interval: Option<HumanDuration>,
-    pub escalation: Option<bool>,
-    pub dry_run: Option<bool>,
-    pub mark_started_on_dispatch: Option<bool>,
+pub(crate) struct Overrides {
+    pub(crate) max_workers: Option<u32>,
+    pub(crate) interval: Option<HumanDuration>,
+    pub(crate) escalation: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
+    pub(crate) mark_started_on_dispatch: Option<bool>,
 }
 
 impl Overrides {
-    pub fn apply(&self, config: &mut Config) {
+    pub(crate) fn apply(&self, config: &mut Config) {
         if let Some(n) = self.max_workers {
             config.dispatch.max_workers = n;
         }
@@ -78,7 +78,7 @@ impl Overrides {
 }
 
 /// Walks up from `start` to the first folder holding `warden.toml`.
-pub fn find_config_file(start: &Path) -> Option<PathBuf> {
+pub(crate) fn find_config_file(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(CONFIG_FILE))
@@ -94,7 +94,7 @@ fn find_git_root(start: &Path) -> Option<PathBuf> {
 }
 
 /// Parses the text of a config file. Pure: the path is only used in messages.
-pub fn parse_config(text: &str, path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+pub(crate) fn parse_config(text: &str, path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
     let mut unknown = Vec::new();
     let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
@@ -114,7 +114,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<(Config, Vec<String>), Co
 ///
 /// `explicit` (from `--config`) wins over the search. A missing file is not an error: every
 /// key has a default.
-pub fn load(
+pub(crate) fn load(
     start: &Path,
     explicit: Option<&Path>,
     overrides: &Overrides,
@@ -122,7 +122,9 @@ pub fn load(
     let start = if start.is_absolute() {
         start.to_path_buf()
     } else {
-        std::env::current_dir().map_err(ConfigError::Cwd)?.join(start)
+        std::env::current_dir()
+            .map_err(ConfigError::Cwd)?
+            .join(start)
     };
     let file = match explicit {
         Some(p) if p.is_absolute() => Some(p.to_path_buf()),
@@ -223,8 +225,11 @@ mod tests {
     #[test]
     fn finds_the_file_in_a_parent_folder() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(CONFIG_FILE), "[dispatch]\nmax_workers = 5\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[dispatch]\nmax_workers = 5\n",
+        )
+        .expect("write");
         let nested = dir.path().join("a/b");
         std::fs::create_dir_all(&nested).expect("mkdir");
         let loaded = load(&nested, None, &Overrides::default()).expect("load");

@@ -5,6 +5,8 @@ mod duration;
 mod load;
 mod model;
 
-pub use duration::{DurationError, HumanDuration};
-pub use load::{CONFIG_FILE, ConfigError, LoadedConfig, Overrides, find_config_file, load, parse_config};
-pub use model::{Config, Dispatch, Escalation, Heartbeat, Paths, Thresholds, WorktreeMode};
+pub(crate) use duration::HumanDuration;
+pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
+#[cfg(test)]
+pub(crate) use model::WorktreeMode;
+pub(crate) use model::{Escalation, Thresholds};

@@ -14,28 +14,28 @@ use crate::detect::Severity;
 /// variables and command-line flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct Config {
-    pub paths: Paths,
-    pub heartbeat: Heartbeat,
-    pub dispatch: Dispatch,
-    pub thresholds: Thresholds,
-    pub escalation: Escalation,
+pub(crate) struct Config {
+    pub(crate) paths: Paths,
+    pub(crate) heartbeat: Heartbeat,
+    pub(crate) dispatch: Dispatch,
+    pub(crate) thresholds: Thresholds,
+    pub(crate) escalation: Escalation,
 }
 
 /// Where things live, relative to the repository root (the folder holding `warden.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Paths {
+pub(crate) struct Paths {
     /// Task files: `<tasks>/**/*.md`.
-    pub tasks: PathBuf,
+    pub(crate) tasks: PathBuf,
     /// Dispatch logs: `<logs>/dispatch-<task>.log`.
-    pub logs: PathBuf,
+    pub(crate) logs: PathBuf,
     /// Snapshots: `<snapshots>/<UTC>.snapshot.json` and `latest.snapshot.json`.
-    pub snapshots: PathBuf,
+    pub(crate) snapshots: PathBuf,
     /// Git worktrees made for tasks: `<worktrees>/<task>`.
-    pub worktrees: PathBuf,
+    pub(crate) worktrees: PathBuf,
     /// warden's own state: register, locks, sockets. Keep it out of git.
-    pub state: PathBuf,
+    pub(crate) state: PathBuf,
 }
 
 impl Default for Paths {
@@ -52,11 +52,11 @@ impl Default for Paths {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Heartbeat {
+pub(crate) struct Heartbeat {
     /// Time between two Tier 1 passes of the supervisor.
-    pub interval: HumanDuration,
+    pub(crate) interval: HumanDuration,
     /// How many timestamped snapshots to keep beside `latest.snapshot.json`.
-    pub keep_snapshots: usize,
+    pub(crate) keep_snapshots: usize,
 }
 
 impl Default for Heartbeat {
@@ -71,7 +71,7 @@ impl Default for Heartbeat {
 /// Whether dispatch makes a git worktree for each task first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum WorktreeMode {
+pub(crate) enum WorktreeMode {
     /// Run the dispatch command in the repository itself.
     #[default]
     None,
@@ -81,20 +81,20 @@ pub enum WorktreeMode {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Dispatch {
+pub(crate) struct Dispatch {
     /// The dispatch argv; placeholders `{task}`, `{task_file}`, `{worktree}`, `{job}`, `{attempt}`.
-    pub command: Vec<String>,
+    pub(crate) command: Vec<String>,
     /// At most this many workers run at once.
-    pub max_workers: u32,
-    pub worktree: WorktreeMode,
-    pub branch_prefix: String,
+    pub(crate) max_workers: u32,
+    pub(crate) worktree: WorktreeMode,
+    pub(crate) branch_prefix: String,
     /// Set `status: in_progress` and `started_at` in the task file on dispatch.
-    pub mark_started_on_dispatch: bool,
+    pub(crate) mark_started_on_dispatch: bool,
     /// Attempts per task before warden leaves it alone until `warden retry`.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// First redispatch delay after a failure; doubles per attempt up to `backoff_max`.
-    pub backoff_initial: HumanDuration,
-    pub backoff_max: HumanDuration,
+    pub(crate) backoff_initial: HumanDuration,
+    pub(crate) backoff_max: HumanDuration,
 }
 
 impl Default for Dispatch {
@@ -115,23 +115,23 @@ impl Default for Dispatch {
 /// Detection thresholds. Each signal fires when its measure reaches the threshold (`>=`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Thresholds {
+pub(crate) struct Thresholds {
     /// `dispatch_stalled`: a live worker with no output for this long.
-    pub stall_after: HumanDuration,
+    pub(crate) stall_after: HumanDuration,
     /// `repeated_failure`: this many failed attempts of one task ...
-    pub repeated_failure_count: u32,
+    pub(crate) repeated_failure_count: u32,
     /// ... within this window.
-    pub repeated_failure_window: HumanDuration,
+    pub(crate) repeated_failure_window: HumanDuration,
     /// `stuck_in_progress`: in progress with no activity (started_at, file edit, worker output)
     /// for this long.
-    pub stuck_after: HumanDuration,
+    pub(crate) stuck_after: HumanDuration,
     /// `worker_idle`: free worker capacity while the queue is not empty, for this long.
-    pub worker_idle_after: HumanDuration,
+    pub(crate) worker_idle_after: HumanDuration,
     /// `pickup_overdue`: a dispatchable task waited this long.
-    pub pickup_overdue_after: HumanDuration,
+    pub(crate) pickup_overdue_after: HumanDuration,
     /// `register_mismatch`: grace before a disagreement between register, worktrees and task
     /// status counts (agents update task files a little after their worker ends).
-    pub mismatch_grace: HumanDuration,
+    pub(crate) mismatch_grace: HumanDuration,
 }
 
 impl Default for Thresholds {
@@ -150,13 +150,13 @@ impl Default for Thresholds {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Escalation {
+pub(crate) struct Escalation {
     /// Tier 2 is off unless this is true (or `--escalation`, or `TASK_MANAGER_ESCALATION=1`).
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Decide as live mode would, spawn nothing.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Signals at or above this severity make `escalation.required` true in the snapshot.
-    pub min_severity: Severity,
+    pub(crate) min_severity: Severity,
 }
 
 impl Default for Escalation {

@@ -78,7 +78,10 @@ fn latest_failures(obs: &Observations<'_>, register: &Register, out: &mut Vec<Si
 fn stalls(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
     let threshold = obs.thresholds.stall_after;
     for job in register.live_jobs() {
-        let last = job.last_output_at.unwrap_or(job.started_at).max(job.started_at);
+        let last = job
+            .last_output_at
+            .unwrap_or(job.started_at)
+            .max(job.started_at);
         if !obs.reached(last, threshold.to_chrono()) {
             continue;
         }

@@ -18,7 +18,13 @@ use super::signal::{Evidence, Signal, SignalCode, Subject};
 use crate::register::JobRecord;
 use crate::task::Status;
 
-fn mismatch(subject: Subject, task: Option<&str>, message: String, evidence: Evidence, since: chrono::DateTime<chrono::Utc>) -> Signal {
+fn mismatch(
+    subject: Subject,
+    task: Option<&str>,
+    message: String,
+    evidence: Evidence,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Signal {
     Signal {
         code: SignalCode::RegisterMismatch,
         severity: SignalCode::RegisterMismatch.severity(),
@@ -58,7 +64,11 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
             out.push(mismatch(
                 Subject::Worker(job.job.clone()),
                 Some(&job.task),
-                format!("worker {} runs in worktree {} which does not exist", job.job, wt.display()),
+                format!(
+                    "worker {} runs in worktree {} which does not exist",
+                    job.job,
+                    wt.display()
+                ),
                 job_evidence(job),
                 job.started_at,
             ));
@@ -66,7 +76,11 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     }
 
     // 2. worktree that no job names.
-    let named: BTreeSet<&Path> = register.jobs.iter().filter_map(|j| j.worktree.as_deref()).collect();
+    let named: BTreeSet<&Path> = register
+        .jobs
+        .iter()
+        .filter_map(|j| j.worktree.as_deref())
+        .collect();
     for wt in &known {
         if !named.contains(wt.as_path()) {
             out.push(mismatch(
@@ -85,8 +99,16 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     }
 
     // 3. in progress, dispatched by warden, no live worker.
-    for task in obs.tasks.iter().filter(|t| t.status() == Status::InProgress) {
-        let mut jobs = register.jobs.iter().filter(|j| j.task == task.id()).peekable();
+    for task in obs
+        .tasks
+        .iter()
+        .filter(|t| t.status() == Status::InProgress)
+    {
+        let mut jobs = register
+            .jobs
+            .iter()
+            .filter(|j| j.task == task.id())
+            .peekable();
         if jobs.peek().is_none() {
             continue;
         }
@@ -128,7 +150,10 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         out.push(mismatch(
             Subject::Worker(job.job.clone()),
             Some(&job.task),
-            format!("worker {} still runs but task {} is {status}", job.job, job.task),
+            format!(
+                "worker {} still runs but task {} is {status}",
+                job.job, job.task
+            ),
             job_evidence(job),
             since,
         ));

@@ -13,4 +13,4 @@ mod tests;
 
 pub(crate) use observations::{Observations, RegisterProblem};
 pub(crate) use run::detect;
-pub(crate) use signal::{Evidence, Severity, Signal, SignalCode, Subject};
+pub(crate) use signal::{Severity, Signal, SignalCode};

@@ -63,6 +63,7 @@ pub(crate) enum SignalCode {
 }
 
 impl SignalCode {
+    #[cfg(test)]
     pub(crate) const ALL: [Self; 12] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
@@ -127,19 +128,6 @@ pub(crate) enum Subject {
     Repository,
 }
 
-impl Subject {
-    /// The subject's id for display and dedup keys.
-    pub(crate) fn label(&self) -> String {
-        match self {
-            Self::Task(id) => format!("task {id}"),
-            Self::File(p) => format!("file {p}"),
-            Self::Worker(j) => format!("worker {j}"),
-            Self::Worktree(p) => format!("worktree {p}"),
-            Self::Repository => "repository".to_owned(),
-        }
-    }
-}
-
 /// The facts behind a signal. Every field is optional; each code fills those it has.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct Evidence {
@@ -191,18 +179,4 @@ pub(crate) struct Signal {
     pub(crate) evidence: Evidence,
     /// Since when the condition has held.
     pub(crate) since: DateTime<Utc>,
-}
-
-impl Signal {
-    /// A stable key naming the trouble: code and subject, never times or text.
-    pub(crate) fn key(&self) -> String {
-        let subject = match &self.subject {
-            Subject::Task(id) => format!("task:{id}"),
-            Subject::File(p) => format!("file:{p}"),
-            Subject::Worker(j) => format!("worker:{j}"),
-            Subject::Worktree(p) => format!("worktree:{p}"),
-            Subject::Repository => "repository".to_owned(),
-        };
-        format!("{}/{subject}", self.code)
-    }
 }

@@ -22,7 +22,11 @@ fn signal(code: SignalCode, subject: Subject, task: Option<&str>, message: Strin
 /// an edit to the task file, and output from a live worker on the task.
 fn stuck(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     let threshold = obs.thresholds.stuck_after;
-    for task in obs.tasks.iter().filter(|t| t.status() == Status::InProgress) {
+    for task in obs
+        .tasks
+        .iter()
+        .filter(|t| t.status() == Status::InProgress)
+    {
         let worker_output = obs.register.and_then(|r| {
             r.live_jobs()
                 .filter(|j| j.task == task.id())
@@ -76,7 +80,10 @@ fn overdue(obs: &Observations<'_>, out: &mut Vec<Signal>) {
             SignalCode::PickupOverdue,
             Subject::Task(id.clone()),
             Some(id),
-            format!("{id} has waited {} to be picked up", HumanDuration::from_secs(waited)),
+            format!(
+                "{id} has waited {} to be picked up",
+                HumanDuration::from_secs(waited)
+            ),
         );
         s.evidence = Evidence {
             path: obs.task(id).map(|t| t.path.clone()),
@@ -96,7 +103,9 @@ fn idle(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         return;
     }
     let live = obs.register.map_or(0, |r| r.live_jobs().count());
-    let free = usize::try_from(obs.max_workers).unwrap_or(usize::MAX).saturating_sub(live);
+    let free = usize::try_from(obs.max_workers)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(live);
     if free == 0 {
         return;
     }
@@ -134,7 +143,9 @@ fn idle(obs: &Observations<'_>, out: &mut Vec<Signal>) {
 fn invalid_and_dependencies(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     for bad in obs.invalid {
         let path = bad.path.to_string_lossy().into_owned();
-        let place = bad.line.map_or_else(|| path.clone(), |l| format!("{path}:{l}"));
+        let place = bad
+            .line
+            .map_or_else(|| path.clone(), |l| format!("{path}:{l}"));
         let mut s = signal(
             SignalCode::TaskInvalid,
             Subject::File(path),

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
+use super::signal::Subject;
 use super::*;
 use crate::config::Thresholds;
 use crate::register::{JobEnd, JobRecord, Register};
@@ -11,7 +12,9 @@ use crate::task::{InvalidTask, Priority, Status, Task, TaskFields, plan};
 use crate::worktree::WorktreeObservation;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 fn ago(secs: i64) -> DateTime<Utc> {
@@ -127,7 +130,6 @@ fn table(code: SignalCode, cases: Vec<(&str, World, usize)>) {
     }
 }
 
-const MIN: i64 = 60;
 const HOUR: i64 = 3600;
 
 #[test]
@@ -136,14 +138,46 @@ fn dispatch_failed() {
     table(
         SignalCode::DispatchFailed,
         vec![
-            ("exit 1 fires", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(1))]), 1),
-            ("exit 0 is silent", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(0))]), 0),
-            ("live retry hides the old failure", World::tasks(t()).jobs(vec![ended(job(1, "t", 90), 60, exit(3)), job(2, "t", 10)]), 0),
-            ("completed task is left alone", World::tasks(vec![task("t", Status::Completed, 0)]).jobs(vec![ended(job(1, "t", 60), 30, exit(1))]), 0),
-            ("a signal is not a failure code", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, JobEnd::Signaled { signal: "SIGKILL".into() })]), 0),
+            (
+                "exit 1 fires",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(1))]),
+                1,
+            ),
+            (
+                "exit 0 is silent",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(0))]),
+                0,
+            ),
+            (
+                "live retry hides the old failure",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 90), 60, exit(3)), job(2, "t", 10)]),
+                0,
+            ),
+            (
+                "completed task is left alone",
+                World::tasks(vec![task("t", Status::Completed, 0)]).jobs(vec![ended(
+                    job(1, "t", 60),
+                    30,
+                    exit(1),
+                )]),
+                0,
+            ),
+            (
+                "a signal is not a failure code",
+                World::tasks(t()).jobs(vec![ended(
+                    job(1, "t", 60),
+                    30,
+                    JobEnd::Signaled {
+                        signal: "SIGKILL".into(),
+                    },
+                )]),
+                0,
+            ),
         ],
     );
-    let s = &World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(127))]).codes(SignalCode::DispatchFailed)[0];
+    let s = &World::tasks(t())
+        .jobs(vec![ended(job(1, "t", 60), 30, exit(127))])
+        .codes(SignalCode::DispatchFailed)[0];
     assert_eq!(s.evidence.exit_code, Some(127));
     assert_eq!(s.since, ago(30));
     assert_eq!(s.subject, Subject::Task("t".into()));
@@ -152,17 +186,46 @@ fn dispatch_failed() {
 #[test]
 fn dispatch_interrupted() {
     let t = || vec![task("t", Status::Ready, HOUR)];
-    let sig = |name: &str| JobEnd::Signaled { signal: name.into() };
+    let sig = |name: &str| JobEnd::Signaled {
+        signal: name.into(),
+    };
     table(
         SignalCode::DispatchInterrupted,
         vec![
-            ("SIGKILL fires", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, sig("SIGKILL"))]), 1),
-            ("lost fires", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, JobEnd::Lost { reason: "pane gone".into() })]), 1),
-            ("exit 0 is silent", World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(0))]), 0),
-            ("later success clears it", World::tasks(t()).jobs(vec![ended(job(1, "t", 90), 80, sig("SIGTERM")), ended(job(2, "t", 60), 30, exit(0))]), 0),
+            (
+                "SIGKILL fires",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, sig("SIGKILL"))]),
+                1,
+            ),
+            (
+                "lost fires",
+                World::tasks(t()).jobs(vec![ended(
+                    job(1, "t", 60),
+                    30,
+                    JobEnd::Lost {
+                        reason: "pane gone".into(),
+                    },
+                )]),
+                1,
+            ),
+            (
+                "exit 0 is silent",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, exit(0))]),
+                0,
+            ),
+            (
+                "later success clears it",
+                World::tasks(t()).jobs(vec![
+                    ended(job(1, "t", 90), 80, sig("SIGTERM")),
+                    ended(job(2, "t", 60), 30, exit(0)),
+                ]),
+                0,
+            ),
         ],
     );
-    let s = &World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 30, sig("SIGSEGV"))]).codes(SignalCode::DispatchInterrupted)[0];
+    let s = &World::tasks(t())
+        .jobs(vec![ended(job(1, "t", 60), 30, sig("SIGSEGV"))])
+        .codes(SignalCode::DispatchInterrupted)[0];
     assert_eq!(s.evidence.signal.as_deref(), Some("SIGSEGV"));
 }
 
@@ -179,9 +242,29 @@ fn dispatch_stalled() {
         vec![
             ("at the threshold", live(stall), 1),
             ("just below", live(stall - 1), 0),
-            ("no output yet counts from start", World::tasks(vec![task("t", Status::InProgress, 0)]).jobs(vec![job(1, "t", stall)]), 1),
-            ("no output, started just now", World::tasks(vec![task("t", Status::InProgress, 0)]).jobs(vec![job(1, "t", stall - 1)]), 0),
-            ("ended jobs never stall", World::tasks(vec![task("t", Status::Ready, 0)]).jobs(vec![ended(job(1, "t", 5 * HOUR), 4 * HOUR, exit(0))]), 0),
+            (
+                "no output yet counts from start",
+                World::tasks(vec![task("t", Status::InProgress, 0)]).jobs(vec![job(1, "t", stall)]),
+                1,
+            ),
+            (
+                "no output, started just now",
+                World::tasks(vec![task("t", Status::InProgress, 0)]).jobs(vec![job(
+                    1,
+                    "t",
+                    stall - 1,
+                )]),
+                0,
+            ),
+            (
+                "ended jobs never stall",
+                World::tasks(vec![task("t", Status::Ready, 0)]).jobs(vec![ended(
+                    job(1, "t", 5 * HOUR),
+                    4 * HOUR,
+                    exit(0),
+                )]),
+                0,
+            ),
         ],
     );
     let s = &live(stall + 5).codes(SignalCode::DispatchStalled)[0];
@@ -199,7 +282,11 @@ fn repeated_failure() {
     let fails = |count: u32, oldest_ago: i64| {
         let jobs = (1..=count)
             .map(|i| {
-                let end_ago = if i == 1 { oldest_ago } else { 10 * i64::from(count - i + 1) };
+                let end_ago = if i == 1 {
+                    oldest_ago
+                } else {
+                    10 * i64::from(count - i + 1)
+                };
                 ended(job(i, "t", end_ago + 5), end_ago, exit(1))
             })
             .collect();
@@ -210,8 +297,16 @@ fn repeated_failure() {
         vec![
             ("N failures in the window", fails(n, 100), 1),
             ("N-1 failures", fails(n - 1, 100), 0),
-            ("oldest failure just inside the window", fails(n, window - 1), 1),
-            ("oldest failure exactly a window ago falls out", fails(n, window), 0),
+            (
+                "oldest failure just inside the window",
+                fails(n, window - 1),
+                1,
+            ),
+            (
+                "oldest failure exactly a window ago falls out",
+                fails(n, window),
+                0,
+            ),
         ],
     );
     let s = &fails(n, 100).codes(SignalCode::RepeatedFailure)[0];
@@ -235,13 +330,29 @@ fn stuck_in_progress() {
     table(
         SignalCode::StuckInProgress,
         vec![
-            ("started and untouched past the threshold", started(stuck, stuck), 1),
+            (
+                "started and untouched past the threshold",
+                started(stuck, stuck),
+                1,
+            ),
             ("just below", started(stuck - 1, stuck + 100), 0),
-            ("a recent edit is activity", started(10 * HOUR, stuck - 1), 0),
-            ("no started_at: mtime alone", World::tasks(vec![task("t", Status::InProgress, stuck)]), 1),
+            (
+                "a recent edit is activity",
+                started(10 * HOUR, stuck - 1),
+                0,
+            ),
+            (
+                "no started_at: mtime alone",
+                World::tasks(vec![task("t", Status::InProgress, stuck)]),
+                1,
+            ),
             ("worker output is activity", with_output(stuck - 1), 0),
             ("old worker output", with_output(stuck), 1),
-            ("ready tasks are never stuck", World::tasks(vec![task("t", Status::Ready, 10 * stuck)]), 0),
+            (
+                "ready tasks are never stuck",
+                World::tasks(vec![task("t", Status::Ready, 10 * stuck)]),
+                0,
+            ),
         ],
     );
 }
@@ -261,10 +372,26 @@ fn pickup_overdue() {
     table(
         SignalCode::PickupOverdue,
         vec![
-            ("waited exactly the threshold", busy(World::tasks(vec![task("t", Status::Ready, due)])), 1),
-            ("just below", busy(World::tasks(vec![task("t", Status::Ready, due - 1)])), 0),
-            ("not dispatchable is not overdue", busy(World::tasks(vec![blocked])), 0),
-            ("backlog is not overdue", busy(World::tasks(vec![task("t", Status::Backlog, 10 * due)])), 0),
+            (
+                "waited exactly the threshold",
+                busy(World::tasks(vec![task("t", Status::Ready, due)])),
+                1,
+            ),
+            (
+                "just below",
+                busy(World::tasks(vec![task("t", Status::Ready, due - 1)])),
+                0,
+            ),
+            (
+                "not dispatchable is not overdue",
+                busy(World::tasks(vec![blocked])),
+                0,
+            ),
+            (
+                "backlog is not overdue",
+                busy(World::tasks(vec![task("t", Status::Backlog, 10 * due)])),
+                0,
+            ),
         ],
     );
 }
@@ -279,12 +406,28 @@ fn worker_idle() {
     table(
         SignalCode::WorkerIdle,
         vec![
-            ("queue waited the threshold with free slots", queued(idle), 1),
+            (
+                "queue waited the threshold with free slots",
+                queued(idle),
+                1,
+            ),
             ("just below", queued(idle - 1), 0),
-            ("a worker finished recently", queued(10 * idle).jobs(vec![ended(job(1, "z", 2 * idle), idle - 1, exit(0))]), 0),
-            ("a worker finished long enough ago", queued(10 * idle).jobs(vec![ended(job(1, "z", 2 * idle), idle, exit(0))]), 1),
+            (
+                "a worker finished recently",
+                queued(10 * idle).jobs(vec![ended(job(1, "z", 2 * idle), idle - 1, exit(0))]),
+                0,
+            ),
+            (
+                "a worker finished long enough ago",
+                queued(10 * idle).jobs(vec![ended(job(1, "z", 2 * idle), idle, exit(0))]),
+                1,
+            ),
             ("no free slot", full, 0),
-            ("empty queue", World::tasks(vec![task("t", Status::Backlog, 10 * idle)]), 0),
+            (
+                "empty queue",
+                World::tasks(vec![task("t", Status::Backlog, 10 * idle)]),
+                0,
+            ),
         ],
     );
     let s = &queued(idle).codes(SignalCode::WorkerIdle)[0];
@@ -303,7 +446,14 @@ fn task_invalid() {
     });
     table(
         SignalCode::TaskInvalid,
-        vec![("one bad file", w, 1), ("no bad files", World::tasks(vec![task("ok", Status::Ready, 0)]), 0)],
+        vec![
+            ("one bad file", w, 1),
+            (
+                "no bad files",
+                World::tasks(vec![task("ok", Status::Ready, 0)]),
+                0,
+            ),
+        ],
     );
 }
 
@@ -332,16 +482,45 @@ fn dependency_missing_and_cycle() {
     table(
         SignalCode::DependencyMissing,
         vec![
-            ("missing id", World::tasks(vec![dep("a", &["ghost"], Status::Ready)]), 1),
-            ("present id", World::tasks(vec![dep("a", &["b"], Status::Ready), task("b", Status::Ready, 0)]), 0),
-            ("terminal tasks are left alone", World::tasks(vec![dep("a", &["ghost"], Status::Completed)]), 0),
+            (
+                "missing id",
+                World::tasks(vec![dep("a", &["ghost"], Status::Ready)]),
+                1,
+            ),
+            (
+                "present id",
+                World::tasks(vec![
+                    dep("a", &["b"], Status::Ready),
+                    task("b", Status::Ready, 0),
+                ]),
+                0,
+            ),
+            (
+                "terminal tasks are left alone",
+                World::tasks(vec![dep("a", &["ghost"], Status::Completed)]),
+                0,
+            ),
         ],
     );
     table(
         SignalCode::DependencyCycle,
         vec![
-            ("two-task cycle: both flagged", World::tasks(vec![dep("a", &["b"], Status::Ready), dep("b", &["a"], Status::Ready)]), 2),
-            ("chain, no cycle", World::tasks(vec![dep("a", &["b"], Status::Ready), task("b", Status::Ready, 0)]), 0),
+            (
+                "two-task cycle: both flagged",
+                World::tasks(vec![
+                    dep("a", &["b"], Status::Ready),
+                    dep("b", &["a"], Status::Ready),
+                ]),
+                2,
+            ),
+            (
+                "chain, no cycle",
+                World::tasks(vec![
+                    dep("a", &["b"], Status::Ready),
+                    task("b", Status::Ready, 0),
+                ]),
+                0,
+            ),
         ],
     );
 }
@@ -357,7 +536,14 @@ fn register_corrupt() {
     });
     table(
         SignalCode::RegisterCorrupt,
-        vec![("unreadable register", w, 1), ("readable register", World::tasks(vec![task("t", Status::Ready, 0)]), 0)],
+        vec![
+            ("unreadable register", w, 1),
+            (
+                "readable register",
+                World::tasks(vec![task("t", Status::Ready, 0)]),
+                0,
+            ),
+        ],
     );
 }
 
@@ -379,20 +565,65 @@ fn register_mismatch() {
         SignalCode::RegisterMismatch,
         vec![
             // 1. live job without its worktree
-            ("worktree missing past grace", World::tasks(ip()).jobs(vec![in_wt(grace)]), 1),
-            ("worktree missing within grace", World::tasks(ip()).jobs(vec![in_wt(grace - 1)]), 0),
-            ("worktree present", with_disk(World::tasks(ip()).jobs(vec![in_wt(HOUR)]), &[".worktrees/t"]), 0),
+            (
+                "worktree missing past grace",
+                World::tasks(ip()).jobs(vec![in_wt(grace)]),
+                1,
+            ),
+            (
+                "worktree missing within grace",
+                World::tasks(ip()).jobs(vec![in_wt(grace - 1)]),
+                0,
+            ),
+            (
+                "worktree present",
+                with_disk(
+                    World::tasks(ip()).jobs(vec![in_wt(HOUR)]),
+                    &[".worktrees/t"],
+                ),
+                0,
+            ),
             // 2. worktree without an entry
-            ("stray worktree", with_disk(World::tasks(vec![]), &[".worktrees/stray"]), 1),
+            (
+                "stray worktree",
+                with_disk(World::tasks(vec![]), &[".worktrees/stray"]),
+                1,
+            ),
             // 3. in progress, worker ended
-            ("ended past grace", World::tasks(ip()).jobs(vec![ended(job(1, "t", HOUR), grace, exit(0))]), 1),
-            ("ended within grace", World::tasks(ip()).jobs(vec![ended(job(1, "t", HOUR), grace - 1, exit(0))]), 0),
+            (
+                "ended past grace",
+                World::tasks(ip()).jobs(vec![ended(job(1, "t", HOUR), grace, exit(0))]),
+                1,
+            ),
+            (
+                "ended within grace",
+                World::tasks(ip()).jobs(vec![ended(job(1, "t", HOUR), grace - 1, exit(0))]),
+                0,
+            ),
             ("never dispatched by warden", World::tasks(ip()), 0),
             // 4. live worker, task not active
-            ("task completed past grace", World::tasks(vec![task("t", Status::Completed, grace)]).jobs(vec![job(1, "t", HOUR)]), 1),
-            ("task completed within grace", World::tasks(vec![task("t", Status::Completed, grace - 1)]).jobs(vec![job(1, "t", HOUR)]), 0),
-            ("task missing", World::tasks(vec![]).jobs(vec![job(1, "t", grace)]), 1),
-            ("task ready (dispatch does not edit files)", World::tasks(vec![task("t", Status::Ready, HOUR)]).jobs(vec![job(1, "t", HOUR)]), 0),
+            (
+                "task completed past grace",
+                World::tasks(vec![task("t", Status::Completed, grace)])
+                    .jobs(vec![job(1, "t", HOUR)]),
+                1,
+            ),
+            (
+                "task completed within grace",
+                World::tasks(vec![task("t", Status::Completed, grace - 1)])
+                    .jobs(vec![job(1, "t", HOUR)]),
+                0,
+            ),
+            (
+                "task missing",
+                World::tasks(vec![]).jobs(vec![job(1, "t", grace)]),
+                1,
+            ),
+            (
+                "task ready (dispatch does not edit files)",
+                World::tasks(vec![task("t", Status::Ready, HOUR)]).jobs(vec![job(1, "t", HOUR)]),
+                0,
+            ),
         ],
     );
 }
@@ -404,9 +635,18 @@ fn every_code_has_a_table_test_and_a_stable_name() {
     assert_eq!(
         names,
         [
-            "dispatch_failed", "dispatch_interrupted", "dispatch_stalled", "repeated_failure",
-            "stuck_in_progress", "worker_idle", "pickup_overdue", "register_mismatch",
-            "register_corrupt", "task_invalid", "dependency_missing", "dependency_cycle",
+            "dispatch_failed",
+            "dispatch_interrupted",
+            "dispatch_stalled",
+            "repeated_failure",
+            "stuck_in_progress",
+            "worker_idle",
+            "pickup_overdue",
+            "register_mismatch",
+            "register_corrupt",
+            "task_invalid",
+            "dependency_missing",
+            "dependency_cycle",
         ]
     );
     for code in SignalCode::ALL {
@@ -417,7 +657,9 @@ fn every_code_has_a_table_test_and_a_stable_name() {
 #[test]
 fn output_is_sorted_by_severity_then_code() {
     let mut w = World::tasks(vec![task("t", Status::Ready, 10 * HOUR)]);
-    w.jobs = (1..=3).map(|i| ended(job(i, "t", 100 + i64::from(i)), 100 - i64::from(i), exit(1))).collect();
+    w.jobs = (1..=3)
+        .map(|i| ended(job(i, "t", 100 + i64::from(i)), 100 - i64::from(i), exit(1)))
+        .collect();
     let signals = w.run();
     let sev: Vec<Severity> = signals.iter().map(|s| s.severity).collect();
     let mut sorted = sev.clone();

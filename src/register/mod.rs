@@ -3,5 +3,5 @@
 mod model;
 mod store;
 
-pub(crate) use model::{JobEnd, JobRecord, REGISTER_FORMAT_VERSION, Register};
-pub(crate) use store::{RegisterError, backup_path, load_register, parse_register, save_register};
+pub(crate) use model::{JobEnd, JobRecord, Register};
+pub(crate) use store::{RegisterError, load_register};

@@ -95,12 +95,4 @@ impl Register {
     pub(crate) fn live_jobs(&self) -> impl Iterator<Item = &JobRecord> {
         self.jobs.iter().filter(|j| j.is_live())
     }
-
-    /// The most recent attempt of a task.
-    pub(crate) fn latest_for(&self, task: &str) -> Option<&JobRecord> {
-        self.jobs
-            .iter()
-            .filter(|j| j.task == task)
-            .max_by_key(|j| (j.attempt, j.started_at))
-    }
 }

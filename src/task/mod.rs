@@ -5,7 +5,8 @@ mod parse;
 mod queue;
 mod store;
 
-pub(crate) use model::{InvalidTask, Priority, Status, Task, TaskFields};
-pub(crate) use parse::{ParseError, parse_task, parse_timestamp};
+#[cfg(test)]
+pub(crate) use model::TaskFields;
+pub(crate) use model::{InvalidTask, Priority, Status, Task};
 pub(crate) use queue::{Plan, plan};
-pub(crate) use store::{Backlog, MAX_TASK_FILE_BYTES, StoreError, TaskStore};
+pub(crate) use store::{Backlog, StoreError, TaskStore};

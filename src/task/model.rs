@@ -58,8 +58,9 @@ impl Status {
                 Self::Backlog
             }
             "ready" | "queued" | "up_next" => Self::Ready,
-            "in_progress" | "inprogress" | "doing" | "active" | "started" | "wip"
-            | "working" => Self::InProgress,
+            "in_progress" | "inprogress" | "doing" | "active" | "started" | "wip" | "working" => {
+                Self::InProgress
+            }
             "blocked" | "on_hold" | "waiting" | "paused" => Self::Blocked,
             "review" | "in_review" | "needs_review" | "reviewing" => Self::Review,
             "completed" | "complete" | "done" | "closed" | "finished" | "resolved" | "merged" => {

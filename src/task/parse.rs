@@ -79,12 +79,21 @@ pub(crate) fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f %:z", "%Y-%m-%dT%H:%M%:z"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f %:z",
+        "%Y-%m-%dT%H:%M%:z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(raw, fmt) {
             return Some(t.with_timezone(&Utc));
         }
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(raw, fmt) {
             return Some(t.and_utc());
         }
@@ -126,7 +135,9 @@ fn parse_yaml(yaml: &str, first_line: usize) -> Result<Map<String, Value>, Parse
         return Ok(Map::new());
     }
     let value: Value = serde_saphyr::from_str(yaml).map_err(|e| {
-        let line = e.location().map(|loc| first_line + loc.line().saturating_sub(1) as usize);
+        let line = e
+            .location()
+            .map(|loc| first_line + loc.line().saturating_sub(1) as usize);
         let message = e.to_string();
         // Keep the message to its first line: saphyr appends a source excerpt we print ourselves.
         let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
@@ -147,7 +158,11 @@ pub(crate) fn parse_task(bytes: &[u8], path: &Path) -> Result<Option<TaskFields>
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             return Err(ParseError::at(
                 Some(line),
                 format!("not valid UTF-8 (byte {})", e.valid_up_to()),

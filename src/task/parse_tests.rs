@@ -34,8 +34,14 @@ fn reads_every_known_field() {
     assert_eq!(t.milestone.as_deref(), Some("m1"));
     assert_eq!(t.owner.as_deref(), Some("dave"));
     assert_eq!(t.depends_on, ["a", "b"]);
-    assert_eq!(t.started_at.map(|d| d.to_rfc3339()).as_deref(), Some("2026-03-22T10:00:00+00:00"));
-    assert_eq!(t.completed_at.map(|d| d.to_rfc3339()).as_deref(), Some("2026-03-23T00:00:00+00:00"));
+    assert_eq!(
+        t.started_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-03-22T10:00:00+00:00")
+    );
+    assert_eq!(
+        t.completed_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-03-23T00:00:00+00:00")
+    );
     assert_eq!(t.completed_by.as_deref(), Some("bot"));
 }
 
@@ -83,36 +89,76 @@ fn status_spellings() {
         ("in_review", Status::Review),
     ];
     for (raw, want) in cases {
-        assert_eq!(task(&format!("---\nid: x\nstatus: {raw}\n---\n")).status, want, "{raw}");
+        assert_eq!(
+            task(&format!("---\nid: x\nstatus: {raw}\n---\n")).status,
+            want,
+            "{raw}"
+        );
     }
 }
 
 #[test]
 fn priority_spellings() {
-    for (raw, want) in [("p0", Priority::P0), ("P1", Priority::P1), ("3", Priority::P3), ("high", Priority::P1)] {
-        assert_eq!(task(&format!("---\nid: x\npriority: {raw}\n---\n")).priority, want, "{raw}");
+    for (raw, want) in [
+        ("p0", Priority::P0),
+        ("P1", Priority::P1),
+        ("3", Priority::P3),
+        ("high", Priority::P1),
+    ] {
+        assert_eq!(
+            task(&format!("---\nid: x\npriority: {raw}\n---\n")).priority,
+            want,
+            "{raw}"
+        );
     }
 }
 
 #[test]
 fn depends_on_forms() {
     assert_eq!(task("---\nid: x\ndepends_on: a\n---\n").depends_on, ["a"]);
-    assert_eq!(task("---\nid: x\ndepends_on:\n  - a\n  - 12\n---\n").depends_on, ["a", "12"]);
-    assert!(task("---\nid: x\ndepends_on: []\n---\n").depends_on.is_empty());
+    assert_eq!(
+        task("---\nid: x\ndepends_on:\n  - a\n  - 12\n---\n").depends_on,
+        ["a", "12"]
+    );
+    assert!(
+        task("---\nid: x\ndepends_on: []\n---\n")
+            .depends_on
+            .is_empty()
+    );
     assert!(task("---\nid: x\ndepends_on:\n---\n").depends_on.is_empty());
 }
 
 #[test]
 fn errors_carry_the_line() {
     let cases: [(&str, Option<usize>, &str); 8] = [
-        ("---\nid: x\nstatus: pondering\n---\n", Some(3), "unknown status"),
-        ("---\nid: x\n\npriority: p9\n---\n", Some(4), "unknown priority"),
+        (
+            "---\nid: x\nstatus: pondering\n---\n",
+            Some(3),
+            "unknown status",
+        ),
+        (
+            "---\nid: x\n\npriority: p9\n---\n",
+            Some(4),
+            "unknown priority",
+        ),
         ("---\nid: x\nstatus: ready\n", Some(1), "never closed"),
-        ("---\nid: x\nstarted_at: yesterday\n---\n", Some(3), "started_at"),
-        ("---\nid: x\ndepends_on: {a: 1}\n---\n", Some(3), "depends_on"),
+        (
+            "---\nid: x\nstarted_at: yesterday\n---\n",
+            Some(3),
+            "started_at",
+        ),
+        (
+            "---\nid: x\ndepends_on: {a: 1}\n---\n",
+            Some(3),
+            "depends_on",
+        ),
         ("---\nid: [a, b]\n---\n", Some(2), "single value"),
         ("---\n- just\n- a list\n---\n", Some(2), "not a mapping"),
-        ("---\nid: x\ntitle: \"unterminated\n---\n", None, "invalid YAML"),
+        (
+            "---\nid: x\ntitle: \"unterminated\n---\n",
+            None,
+            "invalid YAML",
+        ),
     ];
     for (text, line, needle) in cases {
         let e = error(text);
@@ -128,12 +174,16 @@ fn yaml_syntax_error_line_is_in_file_coordinates() {
     let e = error("---\nid: x\nstatus: ready\nbad: [unclosed\n---\n");
     assert!(e.message.contains("invalid YAML"), "{e:?}");
     let line = e.line.expect("a line for a syntax error");
-    assert!((4..=5).contains(&line), "line {line} should point into the file: {e:?}");
+    assert!(
+        (4..=5).contains(&line),
+        "line {line} should point into the file: {e:?}"
+    );
 }
 
 #[test]
 fn not_utf8_names_the_line() {
-    let e = parse_task(b"---\nid: x\ntitle: caf\xe9\n---\n", Path::new("t.md")).expect_err("bad utf8");
+    let e =
+        parse_task(b"---\nid: x\ntitle: caf\xe9\n---\n", Path::new("t.md")).expect_err("bad utf8");
     assert_eq!(e.line, Some(3));
     assert!(e.message.contains("UTF-8"));
 }
@@ -157,7 +207,13 @@ fn alias_bomb_is_refused_quickly() {
 
 #[test]
 fn timestamps() {
-    for raw in ["2026-03-22", "2026-03-22T10:00:00Z", "2026-03-22 10:00:00", "2026-03-22T10:00:00+02:00", "2026-03-22T10:00"] {
+    for raw in [
+        "2026-03-22",
+        "2026-03-22T10:00:00Z",
+        "2026-03-22 10:00:00",
+        "2026-03-22T10:00:00+02:00",
+        "2026-03-22T10:00",
+    ] {
         assert!(parse_timestamp(raw).is_some(), "{raw}");
     }
     for raw in ["yesterday", "2026-13-01", "22/03/2026"] {

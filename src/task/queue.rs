@@ -26,15 +26,6 @@ pub(crate) struct Plan {
     pub(crate) ready_since: BTreeMap<String, DateTime<Utc>>,
 }
 
-impl Plan {
-    pub(crate) fn cycle_of(&self, id: &str) -> Option<&[String]> {
-        self.cycles
-            .iter()
-            .find(|c| c.iter().any(|m| m == id))
-            .map(Vec::as_slice)
-    }
-}
-
 /// Strongly connected components with more than one member, or with a self-edge, found with
 /// an iterative Tarjan (a 10,000-task chain must not overflow the stack).
 fn cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
@@ -112,7 +103,10 @@ pub(crate) fn plan(tasks: &[Task]) -> Plan {
         for &i in &component {
             in_cycle[i] = true;
         }
-        let mut ids: Vec<String> = component.iter().map(|&i| tasks[i].id().to_owned()).collect();
+        let mut ids: Vec<String> = component
+            .iter()
+            .map(|&i| tasks[i].id().to_owned())
+            .collect();
         ids.sort();
         plan.cycles.push(ids);
     }
@@ -165,7 +159,9 @@ mod tests {
     use crate::task::{Priority, TaskFields};
 
     fn at(minute: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).single().expect("valid time")
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0)
+            .single()
+            .expect("valid time")
     }
 
     fn t(id: &str, status: Status, priority: Priority, deps: &[&str], minute: u32) -> Task {
@@ -242,7 +238,6 @@ mod tests {
         let p = plan(&tasks);
         assert_eq!(p.queue, ["free"]);
         assert_eq!(p.cycles, vec![vec!["a", "b", "c"], vec!["self"]]);
-        assert_eq!(p.cycle_of("b"), Some(&["a".to_owned(), "b".to_owned(), "c".to_owned()][..]));
     }
 
     #[test]
@@ -251,7 +246,11 @@ mod tests {
         let ids: Vec<String> = (0..n).map(|i| format!("t{i}")).collect();
         let tasks: Vec<Task> = (0..n)
             .map(|i| {
-                let deps: Vec<&str> = if i + 1 < n { vec![ids[i + 1].as_str()] } else { vec![ids[0].as_str()] };
+                let deps: Vec<&str> = if i + 1 < n {
+                    vec![ids[i + 1].as_str()]
+                } else {
+                    vec![ids[0].as_str()]
+                };
                 t(&ids[i], Ready, P2, &deps, 0)
             })
             .collect();

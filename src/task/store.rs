@@ -158,7 +158,14 @@ impl TaskStore {
             if !fresh {
                 backlog.files_parsed += 1;
                 let outcome = Self::read_one(&path, &rel, size);
-                self.cache.insert(path.clone(), CacheEntry { mtime, size, outcome });
+                self.cache.insert(
+                    path.clone(),
+                    CacheEntry {
+                        mtime,
+                        size,
+                        outcome,
+                    },
+                );
             }
             let Some(entry) = self.cache.get(&path) else {
                 continue;
@@ -230,7 +237,11 @@ mod tests {
         write(root, "tasks/README.md", "# Tasks\n");
         write(root, "tasks/bad.md", "---\nid: bad\nstatus: nope\n---\n");
         write(root, "tasks/notes.txt", "---\nid: txt\n---\n");
-        write(root, "tasks/logs/escalations/1/context.md", "---\nid: pack\n---\n");
+        write(
+            root,
+            "tasks/logs/escalations/1/context.md",
+            "---\nid: pack\n---\n",
+        );
         write(root, "tasks/.hidden/c.md", "---\nid: c\n---\n");
         let backlog = store(root).scan().expect("scan");
         let ids: Vec<_> = backlog.tasks.iter().map(Task::id).collect();
@@ -284,7 +295,10 @@ mod tests {
     fn oversized_file_is_invalid_without_reading() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
-        let big = format!("---\nid: big\n---\n{}", "x".repeat(usize::try_from(MAX_TASK_FILE_BYTES).expect("fits")));
+        let big = format!(
+            "---\nid: big\n---\n{}",
+            "x".repeat(usize::try_from(MAX_TASK_FILE_BYTES).expect("fits"))
+        );
         write(root, "tasks/big.md", &big);
         let backlog = store(root).scan().expect("scan");
         assert!(backlog.tasks.is_empty());

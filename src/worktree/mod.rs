@@ -4,4 +4,3 @@ mod observe;
 mod porcelain;
 
 pub(crate) use observe::{WorktreeObservation, observe_worktrees};
-pub(crate) use porcelain::{GitWorktree, parse_worktree_list};

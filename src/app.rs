@@ -1,0 +1,67 @@
+//! From parsed flags to a finished command: logging, config, dispatch to the subcommand.
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, OverrideArgs};
+use crate::commands;
+use crate::config::{LoadedConfig, load};
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+use crate::heartbeat::Tier1;
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn load_config(cli: &Cli, overrides: &OverrideArgs) -> Result<LoadedConfig, Error> {
+    let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    let loaded = load(&start, cli.config.as_deref(), &overrides.to_overrides())?;
+    if let Some(file) = &loaded.file {
+        for key in &loaded.unknown_keys {
+            tracing::warn!("unknown key `{key}` in {} (ignored)", file.display());
+        }
+    }
+    Ok(loaded)
+}
+
+/// Runs the command line.
+pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
+    init_logging(cli.verbose);
+    let none = OverrideArgs::default();
+    match &cli.command {
+        Command::Heartbeat {
+            once,
+            json,
+            no_write,
+            overrides,
+        } => {
+            let tier1 = Tier1::new(load_config(cli, overrides)?);
+            commands::heartbeat::run(tier1, *once, *json, *no_write)
+        }
+        Command::Status { json } => {
+            commands::status::run(&Tier1::new(load_config(cli, &none)?), *json)
+        }
+        Command::Tasks { queue, json } => {
+            commands::tasks::run(Tier1::new(load_config(cli, &none)?), *queue, *json)
+        }
+        Command::Check { json } => {
+            commands::check::run(Tier1::new(load_config(cli, &none)?), *json)
+        }
+        Command::BenchHeartbeat { tasks, rounds, dir } => {
+            commands::bench::run(*tasks, *rounds, dir.as_deref())
+        }
+    }
+}

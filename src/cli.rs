@@ -1,0 +1,109 @@
+//! The command line: raw flags only. `app.rs` turns them into a validated config.
+
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{HumanDuration, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "A tmux-native supervisor for AI coding agents working a backlog of markdown tasks"
+)]
+pub(crate) struct Cli {
+    /// Run as if started in this folder.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+    /// Use this config file instead of looking for warden.toml upwards.
+    #[arg(long, global = true, value_name = "FILE", env = "WARDEN_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). WARDEN_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags that override the config file; each also reads an environment variable.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct OverrideArgs {
+    /// At most this many workers at once.
+    #[arg(long, value_name = "N", env = "WARDEN_MAX_WORKERS")]
+    pub(crate) max_workers: Option<u32>,
+    /// Time between heartbeats, like 15s or 1m.
+    #[arg(long, value_name = "DURATION", env = "WARDEN_HEARTBEAT_INTERVAL")]
+    pub(crate) interval: Option<HumanDuration>,
+    /// Turn Tier 2 escalation on (or off with =false).
+    #[arg(long, env = "TASK_MANAGER_ESCALATION", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    pub(crate) escalation: Option<bool>,
+    /// Decide escalations but spawn nothing.
+    #[arg(long, env = "WARDEN_DRY_RUN", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    pub(crate) dry_run: Option<bool>,
+    /// Set status: in_progress and started_at in a task file when dispatching it.
+    #[arg(long, env = "TASK_MANAGER_MARK_STARTED_ON_DISPATCH", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    pub(crate) mark_started_on_dispatch: Option<bool>,
+}
+
+impl OverrideArgs {
+    pub(crate) fn to_overrides(&self) -> Overrides {
+        Overrides {
+            max_workers: self.max_workers,
+            interval: self.interval,
+            escalation: self.escalation,
+            dry_run: self.dry_run,
+            mark_started_on_dispatch: self.mark_started_on_dispatch,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run Tier 1: read tasks, detect signals, write the snapshot and print the heartbeat.
+    Heartbeat {
+        /// One pass, then exit (for cron and scripts). Without it, repeat every interval.
+        #[arg(long)]
+        once: bool,
+        /// Print the snapshot JSON instead of the text heartbeat.
+        #[arg(long)]
+        json: bool,
+        /// Do not write snapshot files; only print.
+        #[arg(long)]
+        no_write: bool,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
+    /// Show the latest snapshot.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tasks, or only the dispatch queue.
+    Tasks {
+        /// Only dispatchable tasks, in dispatch order.
+        #[arg(long)]
+        queue: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the config and every task file; non-zero exit on problems.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure heartbeat cost over a generated backlog (a benchmark, not a test).
+    #[command(hide = true)]
+    BenchHeartbeat {
+        /// How many task files to generate.
+        #[arg(long, default_value_t = 10_000)]
+        tasks: usize,
+        /// Warm passes to time after the cold one.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Generate into this folder (default: a fresh temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,134 @@
+//! `warden check [--json]`: validates the config and every task file, for CI and
+//! pre-commit hooks. Problems are task files that cannot be read, missing dependencies,
+//! dependency cycles and an unreadable register; unknown config keys are warnings.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::output::print;
+use crate::detect::SignalCode;
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+use crate::heartbeat::Tier1;
+
+#[derive(Debug, Serialize)]
+struct Finding {
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    ok: bool,
+    config: Option<PathBuf>,
+    files_seen: usize,
+    tasks: usize,
+    problems: Vec<Finding>,
+    warnings: Vec<Finding>,
+}
+
+const PROBLEM_CODES: [SignalCode; 4] = [
+    SignalCode::TaskInvalid,
+    SignalCode::DependencyMissing,
+    SignalCode::DependencyCycle,
+    SignalCode::RegisterCorrupt,
+];
+
+pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
+    let pass = tier1.pass(Utc::now())?;
+    let loaded = tier1.loaded();
+    let warnings = loaded
+        .unknown_keys
+        .iter()
+        .map(|key| Finding {
+            code: "config_unknown_key",
+            path: loaded.file.clone(),
+            line: None,
+            message: format!("unknown key `{key}` (ignored)"),
+        })
+        .collect();
+    let problems: Vec<Finding> = pass
+        .signals()
+        .iter()
+        .filter(|s| PROBLEM_CODES.contains(&s.code))
+        .map(|s| Finding {
+            code: s.code.as_str(),
+            path: s.evidence.path.clone(),
+            line: s.evidence.line,
+            message: match s.code {
+                // task_invalid messages already start with "path:line: ".
+                SignalCode::TaskInvalid => s
+                    .evidence
+                    .detail
+                    .clone()
+                    .unwrap_or_else(|| s.message.clone()),
+                _ => s.message.clone(),
+            },
+        })
+        .collect();
+    let report = Report {
+        ok: problems.is_empty(),
+        config: loaded.file.clone(),
+        files_seen: pass.backlog.files_seen,
+        tasks: pass.backlog.tasks.len(),
+        problems,
+        warnings,
+    };
+    if json {
+        let mut text = serde_json::to_string_pretty(&report)
+            .map_err(crate::snapshot::SnapshotError::Encode)?;
+        text.push('\n');
+        print(&text)?;
+    } else {
+        print(&render(&report))?;
+    }
+    Ok(if report.ok {
+        ExitCode::Ok
+    } else {
+        ExitCode::CheckFailed
+    })
+}
+
+fn place(f: &Finding) -> String {
+    match (&f.path, f.line) {
+        (Some(p), Some(l)) => format!("{}:{l}: ", p.display()),
+        (Some(p), None) => format!("{}: ", p.display()),
+        _ => String::new(),
+    }
+}
+
+fn render(r: &Report) -> String {
+    let mut out = String::new();
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {}{}", place(w), w.message);
+    }
+    for p in &r.problems {
+        let _ = writeln!(out, "error[{}]: {}{}", p.code, place(p), p.message);
+    }
+    let config = r.config.as_ref().map_or_else(
+        || "no warden.toml (defaults)".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let verdict = if r.ok {
+        "ok".to_owned()
+    } else {
+        format!(
+            "{} problem{}",
+            r.problems.len(),
+            if r.problems.len() == 1 { "" } else { "s" }
+        )
+    };
+    let _ = writeln!(
+        out,
+        "checked {config}, {} markdown files, {} tasks: {verdict}",
+        r.files_seen, r.tasks
+    );
+    out
+}

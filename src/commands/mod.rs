@@ -1,0 +1,8 @@
+//! One file per subcommand; each takes what it needs and returns an exit code.
+
+pub(crate) mod bench;
+pub(crate) mod check;
+pub(crate) mod heartbeat;
+mod output;
+pub(crate) mod status;
+pub(crate) mod tasks;

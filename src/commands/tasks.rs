@@ -1,0 +1,83 @@
+//! `warden tasks [--queue] [--json]`.
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::output::print;
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+use crate::heartbeat::Tier1;
+use crate::snapshot::{SNAPSHOT_FORMAT_VERSION, TaskEntry};
+
+#[derive(Serialize)]
+struct TaskList<'a> {
+    format_version: u32,
+    tasks: Vec<&'a TaskEntry>,
+}
+
+pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode, Error> {
+    let pass = tier1.pass(Utc::now())?;
+    let snapshot = &pass.snapshot;
+    let tasks: Vec<&TaskEntry> = if queue {
+        snapshot
+            .queue
+            .iter()
+            .filter_map(|id| snapshot.tasks.iter().find(|t| &t.id == id))
+            .collect()
+    } else {
+        snapshot.tasks.iter().collect()
+    };
+    if json {
+        let list = TaskList {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            tasks,
+        };
+        let mut text =
+            serde_json::to_string_pretty(&list).map_err(crate::snapshot::SnapshotError::Encode)?;
+        text.push('\n');
+        print(&text)?;
+        return Ok(ExitCode::Ok);
+    }
+    let mut out = String::new();
+    if tasks.is_empty() {
+        out.push_str(if queue {
+            "the queue is empty\n"
+        } else {
+            "no tasks\n"
+        });
+        print(&out)?;
+        return Ok(ExitCode::Ok);
+    }
+    let id_w = tasks
+        .iter()
+        .map(|t| t.id.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let lead = if queue { "  #  " } else { "" };
+    let _ = writeln!(out, "{lead}{:<id_w$}  {:<11}  PRI  TITLE", "ID", "STATUS");
+    for t in tasks {
+        let pos = match (queue, t.queue_position) {
+            (true, Some(p)) => format!("{:>3}  ", p + 1),
+            _ => String::new(),
+        };
+        let mut title = t.title.clone();
+        if !t.waiting_on.is_empty() {
+            let _ = write!(title, "  [waits on {}]", t.waiting_on.join(", "));
+        }
+        if !t.needs_attention.is_empty() {
+            let _ = write!(title, "  [{}]", t.needs_attention.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "{pos}{:<id_w$}  {:<11}  {:<3}  {title}",
+            t.id,
+            t.status.as_str(),
+            t.priority.as_str()
+        );
+    }
+    print(&out)?;
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,120 @@
+//! One Tier 1 pass: gather observations from files and git, detect, build the snapshot.
+//! This is the only place the pure core meets the file system for `heartbeat`, `status`
+//! fallbacks and (later) each tick of the supervisor loop; the clock comes in as `now`.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::LoadedConfig;
+use crate::detect::{Observations, RegisterProblem, Signal, detect};
+use crate::register::{RegisterError, load_register};
+use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
+use crate::task::{Backlog, StoreError, TaskStore, plan};
+use crate::worktree::observe_worktrees;
+
+/// The register's file name inside the state folder.
+pub(crate) const REGISTER_FILE: &str = "register.json";
+
+/// Everything one pass saw and concluded. Later passes (and dispatch) reuse the parts.
+#[derive(Debug)]
+pub(crate) struct Pass {
+    pub(crate) backlog: Backlog,
+    pub(crate) snapshot: Snapshot,
+}
+
+impl Pass {
+    pub(crate) fn signals(&self) -> &[Signal] {
+        &self.snapshot.escalation.signals
+    }
+}
+
+/// The long-lived part of Tier 1: the config and the task cache.
+#[derive(Debug)]
+pub(crate) struct Tier1 {
+    loaded: LoadedConfig,
+    store: TaskStore,
+}
+
+fn problem(err: &RegisterError, path: &std::path::Path) -> RegisterProblem {
+    let line = match err {
+        RegisterError::Corrupt { line, .. } => Some(*line),
+        _ => None,
+    };
+    let since = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from);
+    RegisterProblem {
+        path: path.to_path_buf(),
+        line,
+        message: err.to_string(),
+        since,
+    }
+}
+
+impl Tier1 {
+    pub(crate) fn new(loaded: LoadedConfig) -> Self {
+        let paths = &loaded.config.paths;
+        let excluded = [
+            &paths.logs,
+            &paths.snapshots,
+            &paths.worktrees,
+            &paths.state,
+        ]
+        .into_iter()
+        .map(|p| loaded.resolve(p))
+        .collect();
+        let store = TaskStore::new(loaded.root.clone(), loaded.resolve(&paths.tasks), excluded);
+        Self { loaded, store }
+    }
+
+    pub(crate) fn loaded(&self) -> &LoadedConfig {
+        &self.loaded
+    }
+
+    pub(crate) fn register_path(&self) -> PathBuf {
+        self.loaded
+            .resolve(&self.loaded.config.paths.state)
+            .join(REGISTER_FILE)
+    }
+
+    pub(crate) fn snapshot_dir(&self) -> PathBuf {
+        self.loaded.resolve(&self.loaded.config.paths.snapshots)
+    }
+
+    /// Reads everything, detects, and builds the snapshot. Writes nothing.
+    pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
+        let backlog = self.store.scan()?;
+        let plan = plan(&backlog.tasks);
+        let register_path = self.register_path();
+        let register = load_register(&register_path).map_err(|e| problem(&e, &register_path));
+        let config = &self.loaded.config;
+        let worktrees = observe_worktrees(
+            &self.loaded.root,
+            &self.loaded.resolve(&config.paths.worktrees),
+        );
+        let obs = Observations {
+            tasks: &backlog.tasks,
+            invalid: &backlog.invalid,
+            plan: &plan,
+            register: register.as_ref().ok(),
+            register_problem: register.as_ref().err(),
+            worktrees: &worktrees,
+            max_workers: config.dispatch.max_workers,
+            thresholds: &config.thresholds,
+            now,
+        };
+        let signals = detect(&obs);
+        let snapshot = build_snapshot(
+            &obs,
+            signals,
+            &SnapshotContext {
+                root: &self.loaded.root,
+                register_path: &register_path,
+                interval: config.heartbeat.interval,
+                escalation: &config.escalation,
+            },
+        );
+        Ok(Pass { backlog, snapshot })
+    }
+}

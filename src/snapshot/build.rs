@@ -1,0 +1,123 @@
+//! Building the snapshot from observations and signals. Pure.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::model::{
+    Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry,
+    WorkerEntry,
+};
+use crate::config::{Escalation, HumanDuration};
+use crate::detect::{Observations, Signal};
+
+/// What the snapshot needs beyond the observations.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SnapshotContext<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) register_path: &'a Path,
+    pub(crate) interval: HumanDuration,
+    pub(crate) escalation: &'a Escalation,
+}
+
+pub(crate) fn build_snapshot(
+    obs: &Observations<'_>,
+    signals: Vec<Signal>,
+    ctx: &SnapshotContext<'_>,
+) -> Snapshot {
+    let min = ctx.escalation.min_severity;
+    let mut per_task: BTreeMap<&str, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for s in &signals {
+        if let Some(task) = s.task.as_deref() {
+            let (attention, reasons) = per_task.entry(task).or_default();
+            let code = s.code.as_str().to_owned();
+            if !attention.contains(&code) {
+                attention.push(code.clone());
+            }
+            if s.severity >= min && !reasons.contains(&code) {
+                reasons.push(code);
+            }
+        }
+    }
+    let position: BTreeMap<&str, usize> = obs
+        .plan
+        .queue
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut counts = Counts::default();
+    let tasks = obs
+        .tasks
+        .iter()
+        .map(|t| {
+            counts.add(t.status());
+            let (needs_attention, escalation_reasons) = per_task.remove(t.id()).unwrap_or_default();
+            TaskEntry {
+                id: t.id().to_owned(),
+                title: t.fields.title.clone(),
+                status: t.status(),
+                priority: t.fields.priority,
+                milestone: t.fields.milestone.clone(),
+                owner: t.fields.owner.clone(),
+                path: t.path.clone(),
+                depends_on: t.fields.depends_on.clone(),
+                waiting_on: obs.plan.waiting_on.get(t.id()).cloned().unwrap_or_default(),
+                started_at: t.fields.started_at,
+                completed_at: t.fields.completed_at,
+                completed_by: t.fields.completed_by.clone(),
+                dispatchable: position.contains_key(t.id()),
+                queue_position: position.get(t.id()).copied(),
+                needs_attention,
+                escalation_reasons,
+            }
+        })
+        .collect();
+    let workers: Vec<WorkerEntry> = obs
+        .register
+        .map(|r| {
+            r.live_jobs()
+                .map(|j| WorkerEntry {
+                    job: j.job.clone(),
+                    task: j.task.clone(),
+                    attempt: j.attempt,
+                    pane: j.pane.clone(),
+                    pid: j.pid,
+                    worktree: j.worktree.clone(),
+                    log_path: j.log_path.clone(),
+                    started_at: j.started_at,
+                    last_output_at: j.last_output_at,
+                    silent_secs: obs.secs_since(j.last_output_at.unwrap_or(j.started_at)),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    counts.invalid = obs.invalid.len();
+    counts.queue = obs.plan.queue.len();
+    counts.workers_live = workers.len();
+    counts.escalation_signals = signals.len();
+    let interval = ctx.interval.to_chrono().max(chrono::TimeDelta::seconds(1));
+    Snapshot {
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        generator: format!("warden {}", env!("CARGO_PKG_VERSION")),
+        generated_at: obs.now,
+        valid_until: obs.now + interval * 2,
+        root: ctx.root.to_path_buf(),
+        counts,
+        queue: obs.plan.queue.clone(),
+        tasks,
+        workers,
+        register: RegisterSummary {
+            path: ctx.register_path.to_path_buf(),
+            ok: obs.register_problem.is_none(),
+            error: obs.register_problem.map(|p| p.message.clone()),
+            jobs: obs.register.map_or(0, |r| r.jobs.len()),
+        },
+        escalation: EscalationSummary {
+            required: signals.iter().any(|s| s.severity >= min),
+            enabled: ctx.escalation.enabled,
+            dry_run: ctx.escalation.dry_run,
+            min_severity: min,
+            signals,
+        },
+    }
+}

@@ -1,0 +1,137 @@
+//! The text heartbeat: the same snapshot, short and scannable. The `Escalation signals`
+//! section appears only when signals are active. Durations are relative to `generated_at`,
+//! so one snapshot always renders the same text.
+
+use std::fmt::Write as _;
+
+use super::model::Snapshot;
+use crate::config::HumanDuration;
+use crate::task::Status;
+
+const MAX_QUEUE_SHOWN: usize = 8;
+
+fn ago(snapshot: &Snapshot, then: chrono::DateTime<chrono::Utc>) -> String {
+    let secs = u64::try_from((snapshot.generated_at - then).num_seconds()).unwrap_or(0);
+    HumanDuration::from_secs(secs).to_string()
+}
+
+/// Renders the heartbeat text. Always ends with a newline.
+pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
+    let mut out = String::new();
+    let c = &s.counts;
+    let _ = writeln!(
+        out,
+        "warden heartbeat {} · {}",
+        s.generated_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        s.root.display()
+    );
+    let statuses: Vec<String> = Status::ALL
+        .iter()
+        .filter(|&&st| c.of(st) > 0)
+        .map(|&st| format!("{} {}", c.of(st), st.as_str().replace('_', " ")))
+        .collect();
+    let mut tasks_line = format!("tasks    {} total", c.total);
+    if !statuses.is_empty() {
+        let _ = write!(tasks_line, ": {}", statuses.join(" · "));
+    }
+    if c.invalid > 0 {
+        let _ = write!(
+            tasks_line,
+            " (+{} invalid file{})",
+            c.invalid,
+            plural(c.invalid)
+        );
+    }
+    let _ = writeln!(out, "{tasks_line}");
+    if s.queue.is_empty() {
+        let _ = writeln!(out, "queue    empty");
+    } else {
+        let shown: Vec<String> = s
+            .queue
+            .iter()
+            .take(MAX_QUEUE_SHOWN)
+            .map(|id| {
+                let p = s
+                    .tasks
+                    .iter()
+                    .find(|t| &t.id == id)
+                    .map(|t| t.priority.as_str());
+                format!("{id} ({})", p.unwrap_or("?"))
+            })
+            .collect();
+        let more = s.queue.len().saturating_sub(MAX_QUEUE_SHOWN);
+        let tail = if more > 0 {
+            format!(", … {more} more")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "queue    {}: {}{tail}",
+            s.queue.len(),
+            shown.join(", ")
+        );
+    }
+    if s.workers.is_empty() {
+        let _ = writeln!(out, "workers  none running");
+    } else {
+        let _ = writeln!(out, "workers  {} running", s.workers.len());
+        for w in &s.workers {
+            let _ = writeln!(
+                out,
+                "  {:<10} {} (attempt {}) · started {} ago · silent {}",
+                w.job,
+                w.task,
+                w.attempt,
+                ago(s, w.started_at),
+                HumanDuration::from_secs(w.silent_secs)
+            );
+        }
+    }
+    if !s.register.ok {
+        let _ = writeln!(
+            out,
+            "register UNREADABLE, dispatch refused: {}",
+            s.register.error.as_deref().unwrap_or("unknown error")
+        );
+    }
+    let e = &s.escalation;
+    let tier2 = match (e.enabled, e.dry_run) {
+        (false, _) => "tier 2 off",
+        (true, true) => "tier 2 dry-run",
+        (true, false) => "tier 2 live",
+    };
+    let state = if e.required {
+        format!("required ({tier2})")
+    } else if e.signals.is_empty() {
+        format!("not required, no signals ({tier2})")
+    } else {
+        format!("not required ({tier2})")
+    };
+    let _ = writeln!(out, "escalation {state}");
+    if !e.signals.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Escalation signals ({})", e.signals.len());
+        let code_w = e
+            .signals
+            .iter()
+            .map(|x| x.code.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for sig in &e.signals {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<code_w$}  {} (since {} ago)",
+                sig.severity.as_str(),
+                sig.code.as_str(),
+                sig.message,
+                ago(s, sig.since),
+            );
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,140 @@
+//! The snapshot: one model for the JSON file and the text heartbeat. Field names are the
+//! compatibility surface existing users read; `docs/snapshot-schema.md` documents each one.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{Severity, Signal};
+use crate::task::{Priority, Status};
+
+/// Bumped on any incompatible change to the JSON shape.
+pub(crate) const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Snapshot {
+    pub(crate) format_version: u32,
+    /// `warden <version>`.
+    pub(crate) generator: String,
+    pub(crate) generated_at: DateTime<Utc>,
+    /// After this, the snapshot is stale: no heartbeat has replaced it for two intervals.
+    pub(crate) valid_until: DateTime<Utc>,
+    /// The repository root, absolute.
+    pub(crate) root: PathBuf,
+    pub(crate) counts: Counts,
+    /// Dispatchable task ids in dispatch order.
+    pub(crate) queue: Vec<String>,
+    pub(crate) tasks: Vec<TaskEntry>,
+    pub(crate) workers: Vec<WorkerEntry>,
+    pub(crate) register: RegisterSummary,
+    pub(crate) escalation: EscalationSummary,
+}
+
+/// Counts by status, plus the totals scripts want without counting arrays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Counts {
+    pub(crate) total: usize,
+    pub(crate) backlog: usize,
+    pub(crate) ready: usize,
+    pub(crate) in_progress: usize,
+    pub(crate) blocked: usize,
+    pub(crate) review: usize,
+    pub(crate) completed: usize,
+    pub(crate) cancelled: usize,
+    /// Files under the tasks folder that could not be read as tasks.
+    pub(crate) invalid: usize,
+    pub(crate) queue: usize,
+    pub(crate) workers_live: usize,
+    pub(crate) escalation_signals: usize,
+}
+
+impl Counts {
+    pub(crate) fn add(&mut self, status: Status) {
+        self.total += 1;
+        *match status {
+            Status::Backlog => &mut self.backlog,
+            Status::Ready => &mut self.ready,
+            Status::InProgress => &mut self.in_progress,
+            Status::Blocked => &mut self.blocked,
+            Status::Review => &mut self.review,
+            Status::Completed => &mut self.completed,
+            Status::Cancelled => &mut self.cancelled,
+        } += 1;
+    }
+
+    pub(crate) fn of(&self, status: Status) -> usize {
+        match status {
+            Status::Backlog => self.backlog,
+            Status::Ready => self.ready,
+            Status::InProgress => self.in_progress,
+            Status::Blocked => self.blocked,
+            Status::Review => self.review,
+            Status::Completed => self.completed,
+            Status::Cancelled => self.cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TaskEntry {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) status: Status,
+    pub(crate) priority: Priority,
+    pub(crate) milestone: Option<String>,
+    pub(crate) owner: Option<String>,
+    /// Relative to the root.
+    pub(crate) path: PathBuf,
+    pub(crate) depends_on: Vec<String>,
+    /// Dependencies not completed yet.
+    pub(crate) waiting_on: Vec<String>,
+    pub(crate) started_at: Option<DateTime<Utc>>,
+    pub(crate) completed_at: Option<DateTime<Utc>>,
+    pub(crate) completed_by: Option<String>,
+    pub(crate) dispatchable: bool,
+    /// 0-based place in `queue`, when dispatchable.
+    pub(crate) queue_position: Option<usize>,
+    /// Codes of every active signal about this task, most severe first.
+    pub(crate) needs_attention: Vec<String>,
+    /// Codes of this task's signals that count toward escalation (at or above
+    /// `escalation.min_severity`).
+    pub(crate) escalation_reasons: Vec<String>,
+}
+
+/// A live dispatch attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WorkerEntry {
+    pub(crate) job: String,
+    pub(crate) task: String,
+    pub(crate) attempt: u32,
+    pub(crate) pane: Option<String>,
+    pub(crate) pid: Option<u32>,
+    pub(crate) worktree: Option<PathBuf>,
+    pub(crate) log_path: PathBuf,
+    pub(crate) started_at: DateTime<Utc>,
+    pub(crate) last_output_at: Option<DateTime<Utc>>,
+    /// Seconds since the last output (or the start, before any output).
+    pub(crate) silent_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RegisterSummary {
+    pub(crate) path: PathBuf,
+    /// False when the register could not be read; dispatch is then refused.
+    pub(crate) ok: bool,
+    pub(crate) error: Option<String>,
+    pub(crate) jobs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EscalationSummary {
+    /// True when any signal is at or above `min_severity`.
+    pub(crate) required: bool,
+    /// Whether Tier 2 is switched on (it acts on `required` only then).
+    pub(crate) enabled: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) min_severity: Severity,
+    /// Every active signal, most severe first.
+    pub(crate) signals: Vec<Signal>,
+}
