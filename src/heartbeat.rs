@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::LoadedConfig;
 use crate::detect::{Observations, RegisterProblem, Signal, detect};
-use crate::register::{RegisterError, load_register};
+use crate::register::{Register, RegisterError, load_register};
 use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
 use crate::task::{Backlog, StoreError, TaskStore, plan};
 use crate::worktree::observe_worktrees;
@@ -85,9 +85,10 @@ impl Tier1 {
     /// Reads everything, detects, and builds the snapshot. Writes nothing.
     pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
         let backlog = self.store.scan()?;
-        let plan = plan(&backlog.tasks);
         let register_path = self.register_path();
         let register = load_register(&register_path).map_err(|e| problem(&e, &register_path));
+        let activity = register.as_ref().map(Register::activity).unwrap_or_default();
+        let plan = plan(&backlog.tasks, &activity);
         let config = &self.loaded.config;
         let worktrees = observe_worktrees(
             &self.loaded.root,

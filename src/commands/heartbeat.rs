@@ -1,6 +1,5 @@
 //! `warden heartbeat [--once] [--json] [--no-write]`.
 
-use chrono::Utc;
 
 use super::output::print;
 use crate::error::Error;
@@ -15,7 +14,7 @@ pub(crate) fn run(
     no_write: bool,
 ) -> Result<ExitCode, Error> {
     loop {
-        let pass = tier1.pass(Utc::now())?;
+        let pass = tier1.pass(crate::clock::now())?;
         if !no_write {
             let keep = tier1.loaded().config.heartbeat.keep_snapshots;
             let path = write_snapshot(&tier1.snapshot_dir(), &pass.snapshot, keep)?;

@@ -1,7 +1,6 @@
 //! `warden status [--json]`: the latest snapshot. (With a running supervisor, a later
 //! version asks it over its socket first.)
 
-use chrono::Utc;
 
 use super::output::print;
 use crate::error::Error;
@@ -23,7 +22,7 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
         return Ok(ExitCode::Ok);
     }
     let mut text = render_heartbeat(&snapshot);
-    let now = Utc::now();
+    let now = crate::clock::now();
     if now > snapshot.valid_until {
         let age = crate::config::HumanDuration::from_secs(
             u64::try_from((now - snapshot.generated_at).num_seconds()).unwrap_or(0),

@@ -130,6 +130,7 @@ pub(crate) enum Subject {
 
 /// The facts behind a signal. Every field is optional; each code fills those it has.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) path: Option<PathBuf>,

@@ -95,11 +95,11 @@ impl World {
 
     fn run(&self) -> Vec<Signal> {
         let thresholds = Thresholds::default();
-        let plan = plan(&self.tasks);
         let register = Register {
             jobs: self.jobs.clone(),
             ..Register::default()
         };
+        let plan = plan(&self.tasks, &register.activity());
         detect(&Observations {
             tasks: &self.tasks,
             invalid: &self.invalid,

@@ -92,6 +92,21 @@ impl Default for Register {
 }
 
 impl Register {
+    /// The queue's view of the register: running tasks and when each task's last attempt
+    /// ended.
+    pub(crate) fn activity(&self) -> crate::task::Activity {
+        let mut activity = crate::task::Activity::default();
+        for job in &self.jobs {
+            if job.is_live() {
+                activity.running.insert(job.task.clone());
+            } else if let Some(ended) = job.ended_at {
+                let slot = activity.last_ended.entry(job.task.clone()).or_insert(ended);
+                *slot = (*slot).max(ended);
+            }
+        }
+        activity
+    }
+
     pub(crate) fn live_jobs(&self) -> impl Iterator<Item = &JobRecord> {
         self.jobs.iter().filter(|j| j.is_live())
     }

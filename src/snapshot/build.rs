@@ -66,6 +66,10 @@ pub(crate) fn build_snapshot(
                 completed_at: t.fields.completed_at,
                 completed_by: t.fields.completed_by.clone(),
                 dispatchable: position.contains_key(t.id()),
+                worker: obs
+                    .register
+                    .and_then(|r| r.live_jobs().find(|j| j.task == t.id()))
+                    .map(|j| j.job.clone()),
                 queue_position: position.get(t.id()).copied(),
                 needs_attention,
                 escalation_reasons,

@@ -93,6 +93,8 @@ pub(crate) struct TaskEntry {
     pub(crate) completed_at: Option<DateTime<Utc>>,
     pub(crate) completed_by: Option<String>,
     pub(crate) dispatchable: bool,
+    /// The live job working on this task, if any.
+    pub(crate) worker: Option<String>,
     /// 0-based place in `queue`, when dispatchable.
     pub(crate) queue_position: Option<usize>,
     /// Codes of every active signal about this task, most severe first.

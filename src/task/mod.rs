@@ -8,5 +8,5 @@ mod store;
 #[cfg(test)]
 pub(crate) use model::TaskFields;
 pub(crate) use model::{InvalidTask, Priority, Status, Task};
-pub(crate) use queue::{Plan, plan};
+pub(crate) use queue::{Activity, Plan, plan};
 pub(crate) use store::{Backlog, StoreError, TaskStore};

@@ -2,9 +2,11 @@
 //!
 //! A task is dispatchable when its status is `ready`, every `depends_on` task exists and is
 //! completed, and it is not part of a dependency cycle. The queue is the dispatchable tasks
-//! ordered by priority, then age (`created_at`, else the file's mtime), then id.
+//! ordered by priority, then age (`created_at`, else the file's mtime), then id. A task
+//! with a live worker is running, not waiting: dispatch does not edit task files, so its
+//! status may still say `ready`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -24,6 +26,15 @@ pub(crate) struct Plan {
     /// Per queued task: since when it has been dispatchable, as far as files tell: the later
     /// of its own file's mtime and its dependencies' completion.
     pub(crate) ready_since: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// What the register says about tasks, as far as the queue cares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Activity {
+    /// Tasks with a live worker.
+    pub(crate) running: BTreeSet<String>,
+    /// Per task: when its latest attempt ended. A failed task waits again from then.
+    pub(crate) last_ended: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// Strongly connected components with more than one member, or with a self-edge, found with
@@ -82,7 +93,7 @@ fn cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
 }
 
 /// Resolves dependencies and orders the queue.
-pub(crate) fn plan(tasks: &[Task]) -> Plan {
+pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
     let by_id: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id(), i)).collect();
     let edges: Vec<Vec<usize>> = tasks
         .iter()
@@ -127,7 +138,11 @@ pub(crate) fn plan(tasks: &[Task]) -> Plan {
                 Some(d) => ready_since = ready_since.max(d.fields.completed_at.unwrap_or(d.mtime)),
             }
         }
+        if let Some(&ended) = activity.last_ended.get(task.id()) {
+            ready_since = ready_since.max(ended);
+        }
         let dispatchable = task.status() == Status::Ready
+            && !activity.running.contains(task.id())
             && missing.is_empty()
             && waiting.is_empty()
             && !in_cycle[i];
@@ -197,7 +212,7 @@ mod tests {
             t("high", Ready, P1, &[], 5),
             t("not-ready", Backlog, P0, &[], 0),
         ];
-        assert_eq!(plan(&tasks).queue, ["urgent", "high", "old", "b", "c"]);
+        assert_eq!(plan(&tasks, &Activity::default()).queue, ["urgent", "high", "old", "b", "c"]);
     }
 
     #[test]
@@ -209,7 +224,7 @@ mod tests {
             t("after-doing", Ready, P2, &["doing"], 1),
             t("after-ghost", Ready, P2, &["ghost"], 1),
         ];
-        let p = plan(&tasks);
+        let p = plan(&tasks, &Activity::default());
         assert_eq!(p.queue, ["after-done"]);
         assert_eq!(p.waiting_on["after-doing"], ["doing"]);
         assert_eq!(p.missing["after-ghost"], ["ghost"]);
@@ -221,7 +236,19 @@ mod tests {
         let mut done = t("done", Completed, P2, &[], 0);
         done.fields.completed_at = Some(at(30));
         let tasks = [done, t("next", Ready, P2, &["done"], 10)];
-        assert_eq!(plan(&tasks).ready_since["next"], at(30));
+        assert_eq!(plan(&tasks, &Activity::default()).ready_since["next"], at(30));
+    }
+
+    #[test]
+    fn running_tasks_leave_the_queue_and_failures_restart_the_wait() {
+        let tasks = [t("busy", Ready, P0, &[], 0), t("failed", Ready, P1, &[], 0)];
+        let activity = Activity {
+            running: ["busy".to_owned()].into(),
+            last_ended: [("failed".to_owned(), at(45))].into(),
+        };
+        let p = plan(&tasks, &activity);
+        assert_eq!(p.queue, ["failed"]);
+        assert_eq!(p.ready_since["failed"], at(45));
     }
 
     #[test]
@@ -235,7 +262,7 @@ mod tests {
             t("old-x", Completed, P2, &["old-y"], 0),
             t("old-y", Completed, P2, &["old-x"], 0),
         ];
-        let p = plan(&tasks);
+        let p = plan(&tasks, &Activity::default());
         assert_eq!(p.queue, ["free"]);
         assert_eq!(p.cycles, vec![vec!["a", "b", "c"], vec!["self"]]);
     }
@@ -254,7 +281,7 @@ mod tests {
                 t(&ids[i], Ready, P2, &deps, 0)
             })
             .collect();
-        let p = plan(&tasks);
+        let p = plan(&tasks, &Activity::default());
         assert_eq!(p.cycles.len(), 1);
         assert_eq!(p.cycles[0].len(), n);
     }

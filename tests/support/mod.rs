@@ -1,0 +1,126 @@
+//! Test support: a throwaway repository, the real `warden` binary run in it with a clean
+//! environment and a pinned clock, and redaction for snapshots.
+
+#![allow(dead_code, reason = "each test file uses a different part of the support module")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+/// The pinned "now" every test runs at.
+pub const NOW: &str = "2026-06-01T12:00:00Z";
+
+/// Seconds since the epoch of `NOW`.
+pub const NOW_EPOCH: u64 = 1_780_315_200;
+
+pub struct Repo {
+    dir: tempfile::TempDir,
+    now: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Repo {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            now: NOW.to_owned(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes a file, creating folders, and sets its mtime `mins_ago` minutes before `NOW`.
+    pub fn write_aged(&self, rel: &str, content: impl AsRef<[u8]>, mins_ago: u64) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write");
+        self.set_mtime(rel, mins_ago);
+        self
+    }
+
+    /// Writes a file aged one hour.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        self.write_aged(rel, content, 60)
+    }
+
+    pub fn set_mtime(&self, rel: &str, mins_ago: u64) {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW_EPOCH - mins_ago * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(self.path(rel))
+            .expect("open for mtime")
+            .set_modified(t)
+            .expect("set mtime");
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).expect("read")
+    }
+
+    pub fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.to_owned();
+        self
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+        cmd.args(args).current_dir(self.root());
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("WARDEN_") || key.starts_with("TASK_MANAGER_") || key.starts_with("TMUX") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("WARDEN_FAKE_NOW", &self.now).env("NO_COLOR", "1").env("SHELL", "/bin/sh");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run warden"))
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run warden"))
+    }
+
+    /// Replaces the temp root so snapshots are stable.
+    pub fn redact(&self, text: &str) -> String {
+        let root = self.root().to_string_lossy().into_owned();
+        let canon = self
+            .root()
+            .canonicalize()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| root.clone());
+        text.replace(&canon, "[ROOT]").replace(&root, "[ROOT]")
+    }
+}
+
+/// A task file's text from front matter lines.
+pub fn task(front: &str) -> String {
+    format!("---\n{front}\n---\n")
+}
