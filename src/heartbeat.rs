@@ -87,7 +87,10 @@ impl Tier1 {
         let backlog = self.store.scan()?;
         let register_path = self.register_path();
         let register = load_register(&register_path).map_err(|e| problem(&e, &register_path));
-        let activity = register.as_ref().map(Register::activity).unwrap_or_default();
+        let activity = register
+            .as_ref()
+            .map(Register::activity)
+            .unwrap_or_default();
         let plan = plan(&backlog.tasks, &activity);
         let config = &self.loaded.config;
         let worktrees = observe_worktrees(

@@ -60,9 +60,23 @@ fn heartbeat_json() {
     // The compatibility surface, checked by name before the whole snapshot is compared.
     assert_eq!(value["format_version"], 1);
     assert_eq!(value["escalation"]["required"], true);
-    assert_eq!(value["counts"]["escalation_signals"], value["escalation"]["signals"].as_array().expect("array").len());
-    assert_eq!(value["queue"], serde_json::json!(["ingest", "flaky", "old-low"]));
-    let flaky = value["tasks"].as_array().expect("tasks").iter().find(|t| t["id"] == "flaky").expect("flaky");
+    assert_eq!(
+        value["counts"]["escalation_signals"],
+        value["escalation"]["signals"]
+            .as_array()
+            .expect("array")
+            .len()
+    );
+    assert_eq!(
+        value["queue"],
+        serde_json::json!(["ingest", "flaky", "old-low"])
+    );
+    let flaky = value["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["id"] == "flaky")
+        .expect("flaky");
     let codes = serde_json::json!(["repeated_failure", "dispatch_failed", "pickup_overdue"]);
     assert_eq!(flaky["needs_attention"], codes);
     assert_eq!(flaky["escalation_reasons"], codes);
@@ -76,10 +90,18 @@ fn tasks_and_queue() {
     assert_eq!(all.code, 0, "{}", all.stderr);
     let queue = repo.run(&["tasks", "--queue"]);
     assert_eq!(queue.code, 0, "{}", queue.stderr);
-    insta::assert_snapshot!(format!("$ warden tasks\n{}\n$ warden tasks --queue\n{}", all.stdout, queue.stdout));
+    insta::assert_snapshot!(format!(
+        "$ warden tasks\n{}\n$ warden tasks --queue\n{}",
+        all.stdout, queue.stdout
+    ));
     let json = repo.run(&["tasks", "--queue", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
-    let ids: Vec<&str> = value["tasks"].as_array().expect("array").iter().map(|t| t["id"].as_str().expect("id")).collect();
+    let ids: Vec<&str> = value["tasks"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
     assert_eq!(ids, ["ingest", "flaky", "old-low"]);
 }
 
@@ -99,11 +121,23 @@ fn heartbeat_writes_latest_and_timestamped_snapshots_and_prunes() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["20260601T120200.000Z.snapshot.json", "20260601T120300.000Z.snapshot.json", "latest.snapshot.json"]);
-    let latest: serde_json::Value = serde_json::from_str(&repo.read("tasks/logs/task_manager/latest.snapshot.json")).expect("json");
+    assert_eq!(
+        names,
+        [
+            "20260601T120200.000Z.snapshot.json",
+            "20260601T120300.000Z.snapshot.json",
+            "latest.snapshot.json"
+        ]
+    );
+    let latest: serde_json::Value =
+        serde_json::from_str(&repo.read("tasks/logs/task_manager/latest.snapshot.json"))
+            .expect("json");
     assert_eq!(latest["generated_at"], "2026-06-01T12:03:00Z");
     assert_eq!(latest["valid_until"], "2026-06-01T12:03:30Z");
-    assert_eq!(repo.read("tasks/logs/task_manager/latest.snapshot.json"), repo.read("tasks/logs/task_manager/20260601T120300.000Z.snapshot.json"));
+    assert_eq!(
+        repo.read("tasks/logs/task_manager/latest.snapshot.json"),
+        repo.read("tasks/logs/task_manager/20260601T120300.000Z.snapshot.json")
+    );
 }
 
 #[test]
@@ -117,13 +151,25 @@ fn status_reads_the_latest_snapshot_and_notes_staleness() {
     assert_eq!(beat.code, 0, "{}", beat.stderr);
     let status = repo.run(&["status"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
-    assert_eq!(status.stdout, beat.stdout, "status renders the same model as the heartbeat");
+    assert_eq!(
+        status.stdout, beat.stdout,
+        "status renders the same model as the heartbeat"
+    );
 
     let json = repo.run(&["status", "--json"]);
-    assert_eq!(json.stdout, repo.read("tasks/logs/task_manager/latest.snapshot.json"));
+    assert_eq!(
+        json.stdout,
+        repo.read("tasks/logs/task_manager/latest.snapshot.json")
+    );
 
     let later = repo.at("2026-06-01T13:00:00Z").run(&["status"]);
-    assert!(later.stdout.contains("this snapshot is stale (written 1h ago)"), "{}", later.stdout);
+    assert!(
+        later
+            .stdout
+            .contains("this snapshot is stale (written 1h ago)"),
+        "{}",
+        later.stdout
+    );
 }
 
 #[test]
@@ -134,7 +180,11 @@ fn without_signals_there_is_no_signals_section() {
     let run = repo.run(&["heartbeat", "--once", "--no-write"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stdout.contains("Escalation signals"), "{}", run.stdout);
-    assert!(run.stdout.contains("escalation not required, no signals"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("escalation not required, no signals"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -144,7 +194,12 @@ fn flags_beat_environment_beats_file() {
         .write_aged("tasks/a.md", task("id: a\nstatus: ready"), 600);
     let slots = |run: support::Run| -> String {
         let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-        v["escalation"]["signals"].as_array().expect("signals").iter().find(|s| s["code"] == "worker_idle").expect("worker_idle")["message"]
+        v["escalation"]["signals"]
+            .as_array()
+            .expect("signals")
+            .iter()
+            .find(|s| s["code"] == "worker_idle")
+            .expect("worker_idle")["message"]
             .as_str()
             .expect("message")
             .to_owned()
@@ -174,6 +229,10 @@ fn config_is_found_from_a_subfolder() {
     cmd.current_dir(repo.path("deep/er"));
     let out = cmd.output().expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("  1  a "), "{stdout}");
 }

@@ -1,6 +1,5 @@
 //! `warden heartbeat [--once] [--json] [--no-write]`.
 
-
 use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;

@@ -1,7 +1,6 @@
 //! `warden status [--json]`: the latest snapshot. (With a running supervisor, a later
 //! version asks it over its socket first.)
 
-
 use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;

@@ -138,10 +138,13 @@ fn parse_yaml(yaml: &str, first_line: usize) -> Result<Map<String, Value>, Parse
         let line = e
             .location()
             .map(|loc| first_line + loc.line().saturating_sub(1) as usize);
-        let message = e.to_string();
-        // Keep the message to its first line: saphyr appends a source excerpt we print ourselves.
-        let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
-        ParseError::at(line, format!("invalid YAML front matter: {message}"))
+        ParseError::at(
+            line,
+            format!(
+                "invalid YAML front matter: {}",
+                yaml_message(&e.to_string())
+            ),
+        )
     })?;
     match value {
         Value::Object(map) => Ok(map),
@@ -151,6 +154,25 @@ fn parse_yaml(yaml: &str, first_line: usize) -> Result<Map<String, Value>, Parse
             "front matter is not a mapping of keys to values",
         )),
     }
+}
+
+/// saphyr's message without its own "error: line L column C:" prefix (its line counts from
+/// the front matter, not the file, and we report the file's line separately) and with the
+/// budget wording made plain.
+fn yaml_message(raw: &str) -> String {
+    let first = raw.lines().next().unwrap_or("invalid YAML");
+    let mut msg = first.strip_prefix("error: ").unwrap_or(first);
+    if msg.starts_with("line ")
+        && let Some((_, rest)) = msg.split_once(": ")
+    {
+        msg = rest;
+    }
+    if msg.contains("budget breached") {
+        return format!(
+            "it exceeds the parser's size limits (an alias bomb or a huge document): {msg}"
+        );
+    }
+    msg.to_owned()
 }
 
 /// Parses one task file. `Ok(None)`: a markdown file without front matter, not a task.

@@ -212,7 +212,10 @@ mod tests {
             t("high", Ready, P1, &[], 5),
             t("not-ready", Backlog, P0, &[], 0),
         ];
-        assert_eq!(plan(&tasks, &Activity::default()).queue, ["urgent", "high", "old", "b", "c"]);
+        assert_eq!(
+            plan(&tasks, &Activity::default()).queue,
+            ["urgent", "high", "old", "b", "c"]
+        );
     }
 
     #[test]
@@ -236,7 +239,10 @@ mod tests {
         let mut done = t("done", Completed, P2, &[], 0);
         done.fields.completed_at = Some(at(30));
         let tasks = [done, t("next", Ready, P2, &["done"], 10)];
-        assert_eq!(plan(&tasks, &Activity::default()).ready_since["next"], at(30));
+        assert_eq!(
+            plan(&tasks, &Activity::default()).ready_since["next"],
+            at(30)
+        );
     }
 
     #[test]

@@ -1,27 +1,30 @@
 //! Test support: a throwaway repository, the real `warden` binary run in it with a clean
 //! environment and a pinned clock, and redaction for snapshots.
 
-#![allow(dead_code, reason = "each test file uses a different part of the support module")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the support module"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 /// The pinned "now" every test runs at.
-pub const NOW: &str = "2026-06-01T12:00:00Z";
+pub(crate) const NOW: &str = "2026-06-01T12:00:00Z";
 
 /// Seconds since the epoch of `NOW`.
-pub const NOW_EPOCH: u64 = 1_780_315_200;
+pub(crate) const NOW_EPOCH: u64 = 1_780_315_200;
 
-pub struct Repo {
+pub(crate) struct Repo {
     dir: tempfile::TempDir,
     now: String,
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -35,23 +38,23 @@ impl Run {
 }
 
 impl Repo {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("tempdir"),
             now: NOW.to_owned(),
         }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
     /// Writes a file, creating folders, and sets its mtime `mins_ago` minutes before `NOW`.
-    pub fn write_aged(&self, rel: &str, content: impl AsRef<[u8]>, mins_ago: u64) -> &Self {
+    pub(crate) fn write_aged(&self, rel: &str, content: impl AsRef<[u8]>, mins_ago: u64) -> &Self {
         let path = self.path(rel);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, content).expect("write");
@@ -60,11 +63,11 @@ impl Repo {
     }
 
     /// Writes a file aged one hour.
-    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+    pub(crate) fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
         self.write_aged(rel, content, 60)
     }
 
-    pub fn set_mtime(&self, rel: &str, mins_ago: u64) {
+    pub(crate) fn set_mtime(&self, rel: &str, mins_ago: u64) {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW_EPOCH - mins_ago * 60);
         std::fs::File::options()
             .write(true)
@@ -74,33 +77,38 @@ impl Repo {
             .expect("set mtime");
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).expect("read")
     }
 
-    pub fn at(&mut self, now: &str) -> &mut Self {
+    pub(crate) fn at(&mut self, now: &str) -> &mut Self {
         self.now = now.to_owned();
         self
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
         cmd.args(args).current_dir(self.root());
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
-            if key.starts_with("WARDEN_") || key.starts_with("TASK_MANAGER_") || key.starts_with("TMUX") {
+            if key.starts_with("WARDEN_")
+                || key.starts_with("TASK_MANAGER_")
+                || key.starts_with("TMUX")
+            {
                 cmd.env_remove(&key);
             }
         }
-        cmd.env("WARDEN_FAKE_NOW", &self.now).env("NO_COLOR", "1").env("SHELL", "/bin/sh");
+        cmd.env("WARDEN_FAKE_NOW", &self.now)
+            .env("NO_COLOR", "1")
+            .env("SHELL", "/bin/sh");
         cmd
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().expect("run warden"))
     }
 
-    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = self.command(args);
         for (k, v) in env {
             cmd.env(k, v);
@@ -109,7 +117,7 @@ impl Repo {
     }
 
     /// Replaces the temp root so snapshots are stable.
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let root = self.root().to_string_lossy().into_owned();
         let canon = self
             .root()
@@ -121,6 +129,6 @@ impl Repo {
 }
 
 /// A task file's text from front matter lines.
-pub fn task(front: &str) -> String {
+pub(crate) fn task(front: &str) -> String {
     format!("---\n{front}\n---\n")
 }

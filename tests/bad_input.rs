@@ -1,0 +1,258 @@
+//! Bad input never panics, names the file (and line where there is one), and never costs
+//! the other files or anything already written.
+
+mod support;
+
+use support::{Repo, task};
+
+/// One repository holding every kind of bad task file beside good ones.
+fn hostile_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("tasks/good.md", task("id: good\nstatus: ready"))
+        .write(
+            "tasks/crlf-bom.md",
+            "\u{feff}---\r\nid: crlf\r\nstatus: ready\r\n---\r\n# CRLF task\r\n",
+        )
+        .write(
+            "tasks/README.md",
+            "# About these tasks\n\nNo front matter: not a task, not an error.\n",
+        )
+        .write(
+            "tasks/bad-yaml.md",
+            "---\nid: bad-yaml\nstatus: ready\ntags: [unclosed\n---\n",
+        )
+        .write(
+            "tasks/unclosed.md",
+            "---\nid: unclosed\nstatus: ready\n# no closing fence\n",
+        )
+        .write(
+            "tasks/latin1.md",
+            b"---\nid: latin1\ntitle: caf\xe9\n---\n".as_slice(),
+        )
+        .write("tasks/dup-a.md", task("id: same\nstatus: ready"))
+        .write("tasks/dup-b.md", task("id: same\nstatus: ready"))
+        .write("tasks/status.md", task("id: status\nstatus: someday"));
+    let mut bomb = String::from("---\nid: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..14 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    bomb.push_str("---\n");
+    repo.write("tasks/bomb.md", bomb);
+    let huge = format!(
+        "{}{}",
+        task("id: huge\nstatus: ready"),
+        "x".repeat(2 * 1024 * 1024)
+    );
+    repo.write("tasks/huge.md", huge);
+    repo
+}
+
+#[test]
+fn check_reports_every_bad_file_with_its_line_and_keeps_the_good_ones() {
+    let repo = hostile_repo();
+    let started = std::time::Instant::now();
+    let run = repo.run(&["check"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "an alias bomb or huge file must not hang"
+    );
+    assert_eq!(
+        run.code, 3,
+        "check exits 3 on problems\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    insta::assert_snapshot!(repo.redact(&run.stdout));
+
+    let queue = repo.run(&["tasks", "--queue", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&queue.stdout).expect("json");
+    let ids: Vec<&str> = value["tasks"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    // The good files still count; of the duplicates, the first path keeps the id.
+    assert_eq!(ids, ["crlf", "good", "same"]);
+    let same = value["tasks"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|t| t["id"] == "same")
+        .expect("same");
+    assert_eq!(same["path"], "tasks/dup-a.md");
+}
+
+#[test]
+fn heartbeat_reports_bad_files_as_task_invalid_signals() {
+    let repo = hostile_repo();
+    let run = repo.run(&["heartbeat", "--once", "--json", "--no-write"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let invalid: Vec<(String, Option<u64>)> = value["escalation"]["signals"]
+        .as_array()
+        .expect("signals")
+        .iter()
+        .filter(|s| s["code"] == "task_invalid")
+        .map(|s| {
+            (
+                s["evidence"]["path"].as_str().expect("path").to_owned(),
+                s["evidence"]["line"].as_u64(),
+            )
+        })
+        .collect();
+    let mut paths: Vec<&str> = invalid.iter().map(|(p, _)| p.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "tasks/bad-yaml.md",
+            "tasks/bomb.md",
+            "tasks/dup-b.md",
+            "tasks/huge.md",
+            "tasks/latin1.md",
+            "tasks/status.md",
+            "tasks/unclosed.md"
+        ]
+    );
+    let line_of = |p: &str| {
+        invalid
+            .iter()
+            .find(|(path, _)| path == p)
+            .and_then(|(_, l)| *l)
+    };
+    assert_eq!(line_of("tasks/status.md"), Some(3));
+    assert_eq!(line_of("tasks/latin1.md"), Some(3));
+    assert_eq!(line_of("tasks/unclosed.md"), Some(1));
+    assert_eq!(value["counts"]["invalid"], 7);
+}
+
+#[test]
+fn corrupt_register_is_reported_kept_and_blocks_nothing_else() {
+    let repo = Repo::new();
+    repo.write("tasks/a.md", task("id: a\nstatus: ready"));
+    let broken = "{\n  \"format_version\": 1,\n  \"jobs\": [\n    {\"job\": \"j1\",, }\n  ]\n}\n";
+    repo.write(".warden/register.json", broken);
+    let run = repo.run(&["heartbeat", "--once"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("register UNREADABLE, dispatch refused"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("register_corrupt"), "{}", run.stdout);
+    assert!(run.stdout.contains("line 4"), "{}", run.stdout);
+    assert_eq!(
+        repo.read(".warden/register.json"),
+        broken,
+        "a corrupt register is never rewritten"
+    );
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&repo.read("tasks/logs/task_manager/latest.snapshot.json"))
+            .expect("json");
+    assert_eq!(snapshot["register"]["ok"], false);
+    assert_eq!(
+        snapshot["escalation"]["signals"][0]["code"],
+        "register_corrupt"
+    );
+    assert_eq!(snapshot["escalation"]["signals"][0]["severity"], "critical");
+
+    let check = repo.run(&["check"]);
+    assert_eq!(check.code, 3);
+    assert!(
+        check
+            .stdout
+            .contains("error[register_corrupt]: .warden/register.json:4:")
+            || check.stdout.contains("register.json:4:"),
+        "{}",
+        check.stdout
+    );
+}
+
+#[test]
+fn invalid_config_value_names_file_line_and_form() {
+    let repo = Repo::new();
+    repo.write(
+        "warden.toml",
+        "[heartbeat]\n# every 15 minutes\ninterval = \"15 minutes\"\n",
+    )
+    .write("tasks/a.md", task("id: a\nstatus: ready"));
+    let run = repo.run(&["heartbeat", "--once"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let err = repo.redact(&run.stderr);
+    assert!(err.contains("[ROOT]/warden.toml"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("like 90s, 15m, 2h"), "{err}");
+    assert!(
+        !repo.path("tasks/logs").exists(),
+        "nothing is written on a config error"
+    );
+}
+
+#[test]
+fn toml_syntax_error_names_the_line() {
+    let repo = Repo::new();
+    repo.write("warden.toml", "[dispatch]\nmax_workers = \n");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("warden.toml"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+}
+
+#[test]
+fn unknown_config_keys_warn_and_carry_on() {
+    let repo = Repo::new();
+    repo.write(
+        "warden.toml",
+        "max_worker = 3\n[dispatch]\ncomand = [\"x\"]\n",
+    )
+    .write("tasks/a.md", task("id: a\nstatus: ready"));
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("unknown key `max_worker`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("unknown key `dispatch.comand`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("warden.toml"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("warning: "),
+        "check lists warnings too: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn unreadable_snapshot_is_a_clear_error() {
+    let repo = Repo::new();
+    repo.write("tasks/logs/task_manager/latest.snapshot.json", "{ not json");
+    let run = repo.run(&["status"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("failed to parse snapshot"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("latest.snapshot.json"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    let repo = Repo::new();
+    let run = repo.run(&["heartbeat", "--once", "--interval", "15"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("like 90s, 15m"), "{}", run.stderr);
+}
