@@ -3,6 +3,7 @@
 //! fallbacks and (later) each tick of the supervisor loop; the clock comes in as `now`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -10,7 +11,7 @@ use crate::config::LoadedConfig;
 use crate::detect::{Observations, RegisterProblem, Signal, detect};
 use crate::register::{Register, RegisterError, load_register};
 use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
-use crate::task::{Backlog, StoreError, TaskStore, plan};
+use crate::task::{Activity, Backlog, Plan, Scan, StoreError, TaskStore, plan};
 use crate::worktree::observe_worktrees;
 
 /// The register's file name inside the state folder.
@@ -19,7 +20,7 @@ pub(crate) const REGISTER_FILE: &str = "register.json";
 /// Everything one pass saw and concluded. Later passes (and dispatch) reuse the parts.
 #[derive(Debug)]
 pub(crate) struct Pass {
-    pub(crate) backlog: Backlog,
+    pub(crate) scan: Scan,
     pub(crate) snapshot: Snapshot,
 }
 
@@ -34,6 +35,9 @@ impl Pass {
 pub(crate) struct Tier1 {
     loaded: LoadedConfig,
     store: TaskStore,
+    /// The last plan and what it was made from: a quiet backlog with unchanged worker
+    /// activity needs no new plan.
+    last_plan: Option<(Arc<Backlog>, Activity, Arc<Plan>)>,
 }
 
 fn problem(err: &RegisterError, path: &std::path::Path) -> RegisterProblem {
@@ -65,7 +69,11 @@ impl Tier1 {
         .map(|p| loaded.resolve(p))
         .collect();
         let store = TaskStore::new(loaded.root.clone(), loaded.resolve(&paths.tasks), excluded);
-        Self { loaded, store }
+        Self {
+            loaded,
+            store,
+            last_plan: None,
+        }
     }
 
     pub(crate) fn loaded(&self) -> &LoadedConfig {
@@ -84,14 +92,22 @@ impl Tier1 {
 
     /// Reads everything, detects, and builds the snapshot. Writes nothing.
     pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
-        let backlog = self.store.scan()?;
+        let scan = self.store.scan()?;
+        let backlog = &scan.backlog;
         let register_path = self.register_path();
         let register = load_register(&register_path).map_err(|e| problem(&e, &register_path));
         let activity = register
             .as_ref()
             .map(Register::activity)
             .unwrap_or_default();
-        let plan = plan(&backlog.tasks, &activity);
+        let plan = match &self.last_plan {
+            Some((b, a, p)) if Arc::ptr_eq(b, backlog) && *a == activity => Arc::clone(p),
+            _ => {
+                let fresh = Arc::new(plan(&backlog.tasks, &activity));
+                self.last_plan = Some((Arc::clone(backlog), activity, Arc::clone(&fresh)));
+                fresh
+            }
+        };
         let config = &self.loaded.config;
         let worktrees = observe_worktrees(
             &self.loaded.root,
@@ -119,6 +135,6 @@ impl Tier1 {
                 escalation: &config.escalation,
             },
         );
-        Ok(Pass { backlog, snapshot })
+        Ok(Pass { scan, snapshot })
     }
 }

@@ -75,8 +75,8 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
     let report = Report {
         ok: problems.is_empty(),
         config: loaded.file.clone(),
-        files_seen: pass.backlog.files_seen,
-        tasks: pass.backlog.tasks.len(),
+        files_seen: pass.scan.files_seen,
+        tasks: pass.scan.backlog.tasks.len(),
         problems,
         warnings,
     };

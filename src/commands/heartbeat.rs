@@ -14,13 +14,14 @@ pub(crate) fn run(
 ) -> Result<ExitCode, Error> {
     loop {
         let pass = tier1.pass(crate::clock::now())?;
+        let encoded = to_json(&pass.snapshot)?;
         if !no_write {
             let keep = tier1.loaded().config.heartbeat.keep_snapshots;
-            let path = write_snapshot(&tier1.snapshot_dir(), &pass.snapshot, keep)?;
+            let path = write_snapshot(&tier1.snapshot_dir(), &pass.snapshot, &encoded, keep)?;
             tracing::debug!("wrote {}", path.display());
         }
         if json {
-            print(&to_json(&pass.snapshot)?)?;
+            print(&encoded)?;
         } else {
             print(&render_heartbeat(&pass.snapshot))?;
         }

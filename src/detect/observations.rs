@@ -37,7 +37,7 @@ pub(crate) struct Observations<'a> {
 
 impl Observations<'_> {
     pub(crate) fn task(&self, id: &str) -> Option<&Task> {
-        self.tasks.iter().find(|t| t.id() == id)
+        self.plan.index.get(id).and_then(|&i| self.tasks.get(i))
     }
 
     /// Whole seconds from `then` to now; zero when `then` is in the future (clock skew).

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::model::Snapshot;
-use crate::state::{WriteError, write_atomic};
+use crate::state::{WriteError, write_atomic_linked};
 
 pub(crate) const LATEST: &str = "latest.snapshot.json";
 const SUFFIX: &str = ".snapshot.json";
@@ -36,20 +36,21 @@ pub(crate) fn to_json(snapshot: &Snapshot) -> Result<String, SnapshotError> {
     Ok(text)
 }
 
-/// Writes both files and prunes old ones. Returns the timestamped path.
+/// Writes both files (one write, two names) and prunes old ones. `json` is
+/// `to_json(snapshot)`, passed in so a caller that also prints it encodes once. Returns the
+/// timestamped path.
 pub(crate) fn write_snapshot(
     dir: &Path,
     snapshot: &Snapshot,
+    json: &str,
     keep: usize,
 ) -> Result<PathBuf, SnapshotError> {
-    let json = to_json(snapshot)?;
     let name = format!(
         "{}{SUFFIX}",
         snapshot.generated_at.format("%Y%m%dT%H%M%S%.3fZ")
     );
     let path = dir.join(name);
-    write_atomic(&path, json.as_bytes())?;
-    write_atomic(&dir.join(LATEST), json.as_bytes())?;
+    write_atomic_linked(&dir.join(LATEST), Some(&path), json.as_bytes())?;
     prune(dir, keep.max(1));
     Ok(path)
 }

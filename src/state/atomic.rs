@@ -17,6 +17,17 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to `path` atomically, creating the parent folder if needed.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_linked(path, None, bytes)
+}
+
+/// Like `write_atomic`, and also makes `also` (in the same folder) a hard link to the same
+/// complete file: one write and one fsync give two names, as snapshots need for
+/// `<UTC>.snapshot.json` and `latest.snapshot.json`.
+pub(crate) fn write_atomic_linked(
+    path: &Path,
+    also: Option<&Path>,
+    bytes: &[u8],
+) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -36,6 +47,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        if let Some(also) = also {
+            match std::fs::remove_file(also) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            std::fs::hard_link(&tmp, also)?;
+        }
         std::fs::rename(&tmp, path)?;
         // The rename is durable only once the folder's entry is on disk.
         std::fs::File::open(dir)?.sync_all()
@@ -63,6 +81,20 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["state.json"]);
+    }
+
+    #[test]
+    fn linked_write_gives_two_names_and_later_writes_leave_the_link_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let latest = dir.path().join("latest.json");
+        let first = dir.path().join("1.json");
+        let second = dir.path().join("2.json");
+        write_atomic_linked(&latest, Some(&first), b"one").expect("first");
+        write_atomic_linked(&latest, Some(&second), b"two").expect("second");
+        assert_eq!(std::fs::read(&first).expect("read"), b"one");
+        assert_eq!(std::fs::read(&second).expect("read"), b"two");
+        assert_eq!(std::fs::read(&latest).expect("read"), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 3);
     }
 
     #[test]

@@ -4,9 +4,10 @@ mod model;
 mod parse;
 mod queue;
 mod store;
+mod watch;
 
 #[cfg(test)]
 pub(crate) use model::TaskFields;
 pub(crate) use model::{InvalidTask, Priority, Status, Task};
 pub(crate) use queue::{Activity, Plan, plan};
-pub(crate) use store::{Backlog, StoreError, TaskStore};
+pub(crate) use store::{Backlog, Scan, StoreError, TaskStore};

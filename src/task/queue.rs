@@ -26,6 +26,8 @@ pub(crate) struct Plan {
     /// Per queued task: since when it has been dispatchable, as far as files tell: the later
     /// of its own file's mtime and its dependencies' completion.
     pub(crate) ready_since: BTreeMap<String, DateTime<Utc>>,
+    /// Task id → position in the task list the plan was made from, for O(1) lookups.
+    pub(crate) index: HashMap<String, usize>,
 }
 
 /// What the register says about tasks, as far as the queue cares.
@@ -105,7 +107,10 @@ pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
                 .collect()
         })
         .collect();
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        index: by_id.iter().map(|(id, &i)| ((*id).to_owned(), i)).collect(),
+        ..Plan::default()
+    };
     let mut in_cycle = vec![false; tasks.len()];
     for component in cycles(&edges) {
         if component.iter().all(|&i| tasks[i].status().is_terminal()) {

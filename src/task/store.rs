@@ -3,12 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use super::model::{InvalidTask, Task, TaskFields};
 use super::parse::{ParseError, parse_task};
+use super::watch::Watcher;
 
 /// Files above this size are refused unread: a task file is prose, and reading a stray
 /// multi-gigabyte file into memory would stall every heartbeat.
@@ -36,6 +38,8 @@ struct CacheEntry {
     mtime: SystemTime,
     size: u64,
     outcome: Outcome,
+    /// The scan generation that last saw this file; older entries are forgotten.
+    seen: u64,
 }
 
 /// Everything one scan found.
@@ -45,9 +49,19 @@ pub(crate) struct Backlog {
     pub(crate) tasks: Vec<Task>,
     /// Files that could not be read as tasks, sorted by path.
     pub(crate) invalid: Vec<InvalidTask>,
+}
+
+/// One scan's result and what it cost.
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
+    /// Shared with the previous scan when no file changed, so a quiet heartbeat copies
+    /// nothing.
+    pub(crate) backlog: Arc<Backlog>,
     /// Markdown files seen, and how many of them had to be read and parsed this time.
     pub(crate) files_seen: usize,
     pub(crate) files_parsed: usize,
+    /// False when the change watcher reported nothing and the folder was not walked at all.
+    pub(crate) walked: bool,
 }
 
 /// A cached view of the tasks folder.
@@ -59,6 +73,12 @@ pub(crate) struct TaskStore {
     /// under the tasks folder, as `tasks/logs` does by default.
     excluded: HashSet<PathBuf>,
     cache: HashMap<PathBuf, CacheEntry>,
+    generation: u64,
+    last: Option<Scan>,
+    /// Set after a walk in which every folder got a watch; then a quiet watcher means the
+    /// last scan still holds.
+    watcher: Option<Watcher>,
+    fully_watched: bool,
 }
 
 fn to_utc(t: SystemTime) -> DateTime<Utc> {
@@ -73,18 +93,28 @@ impl TaskStore {
             tasks_dir,
             excluded: excluded.into_iter().collect(),
             cache: HashMap::new(),
+            generation: 0,
+            last: None,
+            watcher: Watcher::new(),
+            fully_watched: false,
         }
     }
 
     /// Lists `*.md` files below the tasks folder without following symlinked folders (a loop
     /// would never end) and skipping hidden and excluded folders.
-    fn walk(&self) -> Result<Vec<(PathBuf, std::fs::Metadata)>, StoreError> {
+    fn walk(&mut self) -> Result<Vec<(PathBuf, std::fs::Metadata)>, StoreError> {
         let mut files = Vec::new();
         let mut stack = vec![self.tasks_dir.clone()];
+        let mut all_watched = self.watcher.is_some();
         while let Some(dir) = stack.pop() {
+            if let Some(w) = &self.watcher {
+                all_watched &= w.watch(&dir);
+            }
             let entries = match std::fs::read_dir(&dir) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == self.tasks_dir => {
+                    // Nothing to watch yet: walk again next time.
+                    self.fully_watched = false;
                     return Ok(files);
                 }
                 Err(source) => return Err(StoreError::ReadDir { path: dir, source }),
@@ -104,14 +134,21 @@ impl TaskStore {
                 if hidden || path.extension().is_none_or(|e| e != "md") {
                     continue;
                 }
-                // Symlinked files are followed; a dangling link is skipped.
-                if let Ok(meta) = std::fs::metadata(&path)
+                // Symlinked files are followed; a dangling link is skipped. For plain files
+                // the entry's own metadata is a cheaper stat relative to the open folder.
+                let meta = if file_type.is_symlink() {
+                    std::fs::metadata(&path)
+                } else {
+                    entry.metadata()
+                };
+                if let Ok(meta) = meta
                     && meta.is_file()
                 {
                     files.push((path, meta));
                 }
             }
         }
+        self.fully_watched = all_watched;
         Ok(files)
     }
 
@@ -138,51 +175,97 @@ impl TaskStore {
     }
 
     /// Scans the folder, re-reading only files whose mtime or size changed since last time.
-    pub(crate) fn scan(&mut self) -> Result<Backlog, StoreError> {
-        let mut files = self.walk()?;
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut backlog = Backlog {
-            files_seen: files.len(),
-            ..Backlog::default()
-        };
-        let mut live = HashSet::with_capacity(files.len());
-        let mut first_path_of: HashMap<String, PathBuf> = HashMap::new();
+    pub(crate) fn scan(&mut self) -> Result<Scan, StoreError> {
+        if self.fully_watched
+            && let (Some(watcher), Some(last)) = (&self.watcher, &self.last)
+            && watcher.quiet()
+        {
+            return Ok(Scan {
+                files_parsed: 0,
+                walked: false,
+                ..last.clone()
+            });
+        }
+        // Events that arrive from here on are about this walk or later; drop older ones.
+        if let Some(w) = &self.watcher {
+            w.quiet();
+        }
+        let files = self.walk()?;
+        self.generation += 1;
+        let generation = self.generation;
+        let files_seen = files.len();
+        let mut files_parsed = 0;
+        let mut paths = Vec::with_capacity(files.len());
         for (path, meta) in files {
             let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
             let size = meta.len();
-            let rel = path.strip_prefix(&self.root).unwrap_or(&path).to_path_buf();
-            let fresh = self
-                .cache
-                .get(&path)
-                .is_some_and(|c| c.mtime == mtime && c.size == size);
-            if !fresh {
-                backlog.files_parsed += 1;
-                let outcome = Self::read_one(&path, &rel, size);
-                self.cache.insert(
-                    path.clone(),
-                    CacheEntry {
-                        mtime,
-                        size,
-                        outcome,
-                    },
-                );
+            match self.cache.get_mut(&path) {
+                Some(entry) if entry.mtime == mtime && entry.size == size => {
+                    entry.seen = generation
+                }
+                _ => {
+                    files_parsed += 1;
+                    let rel = path.strip_prefix(&self.root).unwrap_or(&path);
+                    let outcome = Self::read_one(&path, rel, size);
+                    self.cache.insert(
+                        path.clone(),
+                        CacheEntry {
+                            mtime,
+                            size,
+                            outcome,
+                            seen: generation,
+                        },
+                    );
+                }
             }
-            let Some(entry) = self.cache.get(&path) else {
+            paths.push(path);
+        }
+        // Forget deleted files so the cache never outgrows the folder.
+        let before = self.cache.len();
+        self.cache.retain(|_, e| e.seen == generation);
+        let removed = before != self.cache.len();
+        let backlog = match &self.last {
+            Some(last) if files_parsed == 0 && !removed => Arc::clone(&last.backlog),
+            _ => Arc::new(self.build(paths)),
+        };
+        let scan = Scan {
+            backlog,
+            files_seen,
+            files_parsed,
+            walked: true,
+        };
+        self.last = Some(scan.clone());
+        Ok(scan)
+    }
+
+    /// Assembles the backlog from the cache in path order; the first path of a duplicated id
+    /// keeps it.
+    fn build(&self, mut paths: Vec<PathBuf>) -> Backlog {
+        paths.sort_unstable_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        let mut backlog = Backlog::default();
+        let mut first_path_of: HashMap<&str, &Path> = HashMap::new();
+        for path in &paths {
+            let Some(entry) = self.cache.get(path) else {
                 continue;
             };
-            let mtime = to_utc(mtime);
+            let rel = path.strip_prefix(&self.root).unwrap_or(path);
+            let mtime = to_utc(entry.mtime);
             match &entry.outcome {
                 Outcome::NotATask => {}
                 Outcome::Invalid(e) => backlog.invalid.push(InvalidTask {
-                    path: rel.clone(),
+                    path: rel.to_path_buf(),
                     line: e.line,
                     message: e.message.clone(),
                     mtime,
                 }),
                 Outcome::Task(fields) => {
-                    if let Some(first) = first_path_of.get(&fields.id) {
+                    if let Some(first) = first_path_of.get(fields.id.as_str()) {
                         backlog.invalid.push(InvalidTask {
-                            path: rel.clone(),
+                            path: rel.to_path_buf(),
                             line: None,
                             message: format!(
                                 "duplicate id {:?}: {} already uses it",
@@ -192,20 +275,17 @@ impl TaskStore {
                             mtime,
                         });
                     } else {
-                        first_path_of.insert(fields.id.clone(), rel.clone());
+                        first_path_of.insert(&fields.id, rel);
                         backlog.tasks.push(Task {
                             fields: fields.clone(),
-                            path: rel.clone(),
+                            path: rel.to_path_buf(),
                             mtime,
                         });
                     }
                 }
             }
-            live.insert(path);
         }
-        // Forget deleted files so the cache never outgrows the folder.
-        self.cache.retain(|p, _| live.contains(p));
-        Ok(backlog)
+        backlog
     }
 }
 
@@ -243,7 +323,7 @@ mod tests {
             "---\nid: pack\n---\n",
         );
         write(root, "tasks/.hidden/c.md", "---\nid: c\n---\n");
-        let backlog = store(root).scan().expect("scan");
+        let backlog = store(root).scan().expect("scan").backlog;
         let ids: Vec<_> = backlog.tasks.iter().map(Task::id).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(backlog.tasks[1].status(), Status::Completed);
@@ -258,7 +338,7 @@ mod tests {
         let root = dir.path();
         write(root, "tasks/a.md", "---\nid: same\n---\n");
         write(root, "tasks/b.md", "---\nid: same\n---\n");
-        let backlog = store(root).scan().expect("scan");
+        let backlog = store(root).scan().expect("scan").backlog;
         assert_eq!(backlog.tasks.len(), 1);
         assert_eq!(backlog.tasks[0].path, Path::new("tasks/a.md"));
         assert!(backlog.invalid[0].message.contains("duplicate id"));
@@ -276,18 +356,56 @@ mod tests {
         assert_eq!(store.scan().expect("scan").files_parsed, 0);
         // A size change is seen even within the same mtime tick.
         write(root, "tasks/a.md", "---\nid: a\nstatus: in_progress\n---\n");
-        let backlog = store.scan().expect("scan");
-        assert_eq!(backlog.files_parsed, 1);
-        assert_eq!(backlog.tasks[0].status(), Status::InProgress);
+        let scan = store.scan().expect("scan");
+        assert_eq!(scan.files_parsed, 1);
+        assert_eq!(scan.backlog.tasks[0].status(), Status::InProgress);
+        // Nothing changed: the very same backlog is handed out again.
+        let again = store.scan().expect("scan");
+        assert!(Arc::ptr_eq(&scan.backlog, &again.backlog));
         std::fs::remove_file(root.join("tasks/b.md")).expect("rm");
-        assert_eq!(store.scan().expect("scan").tasks.len(), 1);
+        assert_eq!(store.scan().expect("scan").backlog.tasks.len(), 1);
         assert_eq!(store.cache.len(), 1);
+    }
+
+    #[test]
+    fn quiet_folders_are_not_walked_and_every_kind_of_change_is_seen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(root, "tasks/a.md", "---\nid: a\n---\n");
+        let mut store = store(root);
+        assert!(store.scan().expect("scan").walked);
+        let quiet = store.scan().expect("scan");
+        assert!(!quiet.walked, "nothing changed, so no walk");
+        assert_eq!(quiet.backlog.tasks.len(), 1);
+        // A new file in a new subfolder, then a file in that subfolder edited, then a rename.
+        write(root, "tasks/new/b.md", "---\nid: b\n---\n");
+        let scan = store.scan().expect("scan");
+        assert!(scan.walked);
+        assert_eq!(scan.backlog.tasks.len(), 2);
+        assert!(!store.scan().expect("scan").walked);
+        write(root, "tasks/new/b.md", "---\nid: b\nstatus: ready\n---\n");
+        let scan = store.scan().expect("scan");
+        assert_eq!(scan.backlog.tasks[1].status(), Status::Ready);
+        std::fs::rename(root.join("tasks/new/b.md"), root.join("tasks/new/c.md")).expect("mv");
+        let scan = store.scan().expect("scan");
+        assert!(scan.walked);
+        assert_eq!(scan.backlog.tasks[1].path, Path::new("tasks/new/c.md"));
+        // An mtime-only change (touch) is seen too.
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("tasks/a.md"))
+            .expect("open")
+            .set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .expect("touch");
+        let scan = store.scan().expect("scan");
+        assert!(scan.walked);
+        assert_eq!(scan.backlog.tasks[0].mtime, DateTime::<Utc>::UNIX_EPOCH);
     }
 
     #[test]
     fn missing_tasks_folder_is_an_empty_backlog() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let backlog = store(dir.path()).scan().expect("scan");
+        let backlog = store(dir.path()).scan().expect("scan").backlog;
         assert!(backlog.tasks.is_empty() && backlog.invalid.is_empty());
     }
 
@@ -300,7 +418,7 @@ mod tests {
             "x".repeat(usize::try_from(MAX_TASK_FILE_BYTES).expect("fits"))
         );
         write(root, "tasks/big.md", &big);
-        let backlog = store(root).scan().expect("scan");
+        let backlog = store(root).scan().expect("scan").backlog;
         assert!(backlog.tasks.is_empty());
         assert!(backlog.invalid[0].message.contains("limit"));
     }
