@@ -23,7 +23,7 @@ fn ago(secs: i64) -> DateTime<Utc> {
 
 fn task(id: &str, status: Status, mtime_ago: i64) -> Task {
     Task {
-        fields: TaskFields {
+        fields: std::sync::Arc::new(TaskFields {
             id: id.to_owned(),
             title: id.to_owned(),
             status,
@@ -35,7 +35,7 @@ fn task(id: &str, status: Status, mtime_ago: i64) -> Task {
             started_at: None,
             completed_at: None,
             completed_by: None,
-        },
+        }),
         path: PathBuf::from(format!("tasks/{id}.md")),
         mtime: ago(mtime_ago),
     }
@@ -319,7 +319,7 @@ fn stuck_in_progress() {
     let stuck = Thresholds::default().stuck_after.as_secs() as i64;
     let started = |started_ago: i64, mtime_ago: i64| {
         let mut t = task("t", Status::InProgress, mtime_ago);
-        t.fields.started_at = Some(ago(started_ago));
+        std::sync::Arc::make_mut(&mut t.fields).started_at = Some(ago(started_ago));
         World::tasks(vec![t])
     };
     let with_output = |output_ago: i64| {
@@ -368,7 +368,7 @@ fn pickup_overdue() {
         w
     };
     let mut blocked = task("blocked", Status::Ready, 10 * due);
-    blocked.fields.depends_on = vec!["x".into()];
+    std::sync::Arc::make_mut(&mut blocked.fields).depends_on = vec!["x".into()];
     table(
         SignalCode::PickupOverdue,
         vec![
@@ -476,7 +476,8 @@ fn task_invalid_carries_path_and_line() {
 fn dependency_missing_and_cycle() {
     let dep = |id: &str, deps: &[&str], status: Status| {
         let mut t = task(id, status, 0);
-        t.fields.depends_on = deps.iter().map(|d| (*d).to_owned()).collect();
+        std::sync::Arc::make_mut(&mut t.fields).depends_on =
+            deps.iter().map(|d| (*d).to_owned()).collect();
         t
     };
     table(

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -144,7 +145,8 @@ pub(crate) struct TaskFields {
 /// A task file that was read successfully.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Task {
-    pub(crate) fields: TaskFields,
+    /// Shared with the store's cache: rebuilding the backlog copies no strings.
+    pub(crate) fields: Arc<TaskFields>,
     /// Path relative to the repository root, with `/` separators.
     pub(crate) path: PathBuf,
     /// The file's modification time.

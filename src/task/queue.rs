@@ -186,7 +186,7 @@ mod tests {
 
     fn t(id: &str, status: Status, priority: Priority, deps: &[&str], minute: u32) -> Task {
         Task {
-            fields: TaskFields {
+            fields: std::sync::Arc::new(TaskFields {
                 id: id.to_owned(),
                 title: id.to_owned(),
                 status,
@@ -198,7 +198,7 @@ mod tests {
                 started_at: None,
                 completed_at: None,
                 completed_by: None,
-            },
+            }),
             path: PathBuf::from(format!("tasks/{id}.md")),
             mtime: at(minute),
         }
@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn ready_since_counts_from_the_last_dependency_completion() {
         let mut done = t("done", Completed, P2, &[], 0);
-        done.fields.completed_at = Some(at(30));
+        std::sync::Arc::make_mut(&mut done.fields).completed_at = Some(at(30));
         let tasks = [done, t("next", Ready, P2, &["done"], 10)];
         assert_eq!(
             plan(&tasks, &Activity::default()).ready_since["next"],

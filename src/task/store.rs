@@ -28,7 +28,7 @@ pub(crate) enum StoreError {
 
 #[derive(Debug, Clone)]
 enum Outcome {
-    Task(TaskFields),
+    Task(Arc<TaskFields>),
     NotATask,
     Invalid(ParseError),
 }
@@ -163,7 +163,7 @@ impl TaskStore {
         }
         match std::fs::read(path) {
             Ok(bytes) => match parse_task(&bytes, rel) {
-                Ok(Some(fields)) => Outcome::Task(fields),
+                Ok(Some(fields)) => Outcome::Task(Arc::new(fields)),
                 Ok(None) => Outcome::NotATask,
                 Err(e) => Outcome::Invalid(e),
             },
@@ -277,7 +277,7 @@ impl TaskStore {
                     } else {
                         first_path_of.insert(&fields.id, rel);
                         backlog.tasks.push(Task {
-                            fields: fields.clone(),
+                            fields: Arc::clone(fields),
                             path: rel.to_path_buf(),
                             mtime,
                         });
