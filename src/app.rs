@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, OverrideArgs};
+use crate::cli::{Cli, Command};
 use crate::commands;
 use crate::config::{LoadedConfig, load};
 use crate::error::Error;
@@ -26,10 +26,12 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-fn load_config(cli: &Cli, overrides: &OverrideArgs) -> Result<LoadedConfig, Error> {
+/// Loads the config with the flag overrides. Unknown keys are logged unless the command
+/// reports them itself (`check`).
+fn load_config(cli: &Cli, log_unknown: bool) -> Result<LoadedConfig, Error> {
     let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
-    let loaded = load(&start, cli.config.as_deref(), &overrides.to_overrides())?;
-    if let Some(file) = &loaded.file {
+    let loaded = load(&start, cli.config.as_deref(), &cli.overrides.to_overrides())?;
+    if log_unknown && let Some(file) = &loaded.file {
         for key in &loaded.unknown_keys {
             tracing::warn!("unknown key `{key}` in {} (ignored)", file.display());
         }
@@ -40,25 +42,20 @@ fn load_config(cli: &Cli, overrides: &OverrideArgs) -> Result<LoadedConfig, Erro
 /// Runs the command line.
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
     init_logging(cli.verbose);
-    let none = OverrideArgs::default();
     match &cli.command {
         Command::Heartbeat {
             once,
             json,
             no_write,
-            overrides,
-        } => {
-            let tier1 = Tier1::new(load_config(cli, overrides)?);
-            commands::heartbeat::run(tier1, *once, *json, *no_write)
-        }
+        } => commands::heartbeat::run(Tier1::new(load_config(cli, true)?), *once, *json, *no_write),
         Command::Status { json } => {
-            commands::status::run(&Tier1::new(load_config(cli, &none)?), *json)
+            commands::status::run(&Tier1::new(load_config(cli, true)?), *json)
         }
         Command::Tasks { queue, json } => {
-            commands::tasks::run(Tier1::new(load_config(cli, &none)?), *queue, *json)
+            commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json)
         }
         Command::Check { json } => {
-            commands::check::run(Tier1::new(load_config(cli, &none)?), *json)
+            commands::check::run(Tier1::new(load_config(cli, false)?), *json)
         }
         Command::BenchHeartbeat { tasks, rounds, dir } => {
             commands::bench::run(*tasks, *rounds, dir.as_deref())

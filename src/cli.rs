@@ -23,6 +23,8 @@ pub(crate) struct Cli {
     /// More logging on stderr (-v info, -vv debug, -vvv trace). WARDEN_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+    #[command(flatten)]
+    pub(crate) overrides: OverrideArgs,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -31,10 +33,15 @@ pub(crate) struct Cli {
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct OverrideArgs {
     /// At most this many workers at once.
-    #[arg(long, value_name = "N", env = "WARDEN_MAX_WORKERS")]
+    #[arg(long, global = true, value_name = "N", env = "WARDEN_MAX_WORKERS")]
     pub(crate) max_workers: Option<u32>,
     /// Time between heartbeats, like 15s or 1m.
-    #[arg(long, value_name = "DURATION", env = "WARDEN_HEARTBEAT_INTERVAL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        env = "WARDEN_HEARTBEAT_INTERVAL"
+    )]
     pub(crate) interval: Option<HumanDuration>,
     /// Turn Tier 2 escalation on (or off with =false).
     #[arg(long, env = "TASK_MANAGER_ESCALATION", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
@@ -72,8 +79,6 @@ pub(crate) enum Command {
         /// Do not write snapshot files; only print.
         #[arg(long)]
         no_write: bool,
-        #[command(flatten)]
-        overrides: OverrideArgs,
     },
     /// Show the latest snapshot.
     Status {

@@ -7,8 +7,18 @@ pub(crate) const FAKE_NOW_ENV: &str = "WARDEN_FAKE_NOW";
 
 /// Now, or the pinned time when `WARDEN_FAKE_NOW` holds a valid RFC 3339 time.
 pub(crate) fn now() -> DateTime<Utc> {
-    std::env::var(FAKE_NOW_ENV)
-        .ok()
-        .and_then(|raw| DateTime::parse_from_rfc3339(raw.trim()).ok())
-        .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    let Ok(raw) = std::env::var(FAKE_NOW_ENV) else {
+        return Utc::now();
+    };
+    match DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(t) => {
+            // Loud on purpose: a stray value would otherwise freeze every heartbeat.
+            tracing::warn!("the clock is pinned to {raw} by {FAKE_NOW_ENV} (a testing hook)");
+            t.with_timezone(&Utc)
+        }
+        Err(_) => {
+            tracing::warn!("ignoring {FAKE_NOW_ENV}={raw:?}: not an RFC 3339 time");
+            Utc::now()
+        }
+    }
 }

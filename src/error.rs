@@ -2,7 +2,6 @@
 
 use crate::config::ConfigError;
 use crate::exit_code::ExitCode;
-use crate::register::RegisterError;
 use crate::snapshot::SnapshotError;
 use crate::task::StoreError;
 
@@ -12,8 +11,6 @@ pub(crate) enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Register(#[from] RegisterError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     #[error("no snapshot yet in {0}: run `warden heartbeat --once` or start the supervisor")]
@@ -26,7 +23,6 @@ impl Error {
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Self::Config(_) => ExitCode::Config,
-            Self::Register(_) => ExitCode::State,
             Self::NoSnapshot(_) => ExitCode::NoSnapshot,
             Self::Store(_) | Self::Snapshot(_) | Self::Stdout(_) => ExitCode::Failure,
         }

@@ -14,8 +14,7 @@ pub(crate) enum ExitCode {
     CheckFailed = 3,
     /// `warden.toml` could not be read or has an invalid value.
     Config = 4,
-    /// warden's state (the register) is unreadable; nothing was changed.
-    State = 5,
+    // 5 is kept free for "warden's state is unreadable", used once dispatch exists.
     /// `warden status` found no snapshot to read.
     NoSnapshot = 6,
 }

@@ -40,7 +40,7 @@ pub(crate) struct Tier1 {
     last_plan: Option<(Arc<Backlog>, Activity, Arc<Plan>)>,
 }
 
-fn problem(err: &RegisterError, path: &std::path::Path) -> RegisterProblem {
+fn problem(err: &RegisterError, path: &std::path::Path, root: &std::path::Path) -> RegisterProblem {
     let line = match err {
         RegisterError::Corrupt { line, .. } => Some(*line),
         _ => None,
@@ -49,7 +49,7 @@ fn problem(err: &RegisterError, path: &std::path::Path) -> RegisterProblem {
         .and_then(|m| m.modified())
         .map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from);
     RegisterProblem {
-        path: path.to_path_buf(),
+        path: path.strip_prefix(root).unwrap_or(path).to_path_buf(),
         line,
         message: err.to_string(),
         since,
@@ -95,7 +95,8 @@ impl Tier1 {
         let scan = self.store.scan()?;
         let backlog = &scan.backlog;
         let register_path = self.register_path();
-        let register = load_register(&register_path).map_err(|e| problem(&e, &register_path));
+        let register = load_register(&register_path)
+            .map_err(|e| problem(&e, &register_path, &self.loaded.root));
         let activity = register
             .as_ref()
             .map(Register::activity)

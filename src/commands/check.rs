@@ -126,8 +126,11 @@ fn render(r: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "checked {config}, {} markdown files, {} tasks: {verdict}",
-        r.files_seen, r.tasks
+        "checked {config}, {} markdown file{}, {} task{}: {verdict}",
+        r.files_seen,
+        if r.files_seen == 1 { "" } else { "s" },
+        r.tasks,
+        if r.tasks == 1 { "" } else { "s" }
     );
     out
 }

@@ -126,11 +126,13 @@ pub(crate) fn load(
             .map_err(ConfigError::Cwd)?
             .join(start)
     };
-    // "./x" and "x/." would otherwise show up in every path warden prints.
-    let start: PathBuf = start
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
+    // "./x" or "../x" would otherwise show up in every path warden prints.
+    let start = start.canonicalize().unwrap_or_else(|_| {
+        start
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    });
     let file = match explicit {
         Some(p) if p.is_absolute() => Some(p.to_path_buf()),
         Some(p) => Some(start.join(p)),

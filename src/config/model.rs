@@ -90,7 +90,7 @@ pub(crate) struct Dispatch {
     pub(crate) branch_prefix: String,
     /// Set `status: in_progress` and `started_at` in the task file on dispatch.
     pub(crate) mark_started_on_dispatch: bool,
-    /// Attempts per task before warden leaves it alone until `warden retry`.
+    /// Attempts per task before warden leaves it alone (used by dispatch, from issue 3 on).
     pub(crate) max_attempts: u32,
     /// First redispatch delay after a failure; doubles per attempt up to `backoff_max`.
     pub(crate) backoff_initial: HumanDuration,

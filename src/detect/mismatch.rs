@@ -52,7 +52,6 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         return;
     };
     let grace = obs.thresholds.mismatch_grace.to_chrono();
-    let known: BTreeSet<PathBuf> = obs.worktrees.all_paths().into_iter().collect();
     let on_disk: BTreeSet<&Path> = obs.worktrees.on_disk.iter().map(PathBuf::as_path).collect();
 
     // 1. live job, worktree missing.
@@ -75,27 +74,35 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         }
     }
 
-    // 2. worktree that no job names.
+    // 2. worktree folder that no job names. A folder git still lists but that is gone is
+    // git's business (`git worktree prune`), not a disagreement with the register.
     let named: BTreeSet<&Path> = register
         .jobs
         .iter()
         .filter_map(|j| j.worktree.as_deref())
         .collect();
-    for wt in &known {
-        if !named.contains(wt.as_path()) {
-            out.push(mismatch(
-                Subject::Worktree(wt.to_string_lossy().into_owned()),
-                None,
-                format!("worktree {} has no entry in the register", wt.display()),
-                Evidence {
-                    worktree: Some(wt.clone()),
-                    detail: (!on_disk.contains(wt.as_path()))
-                        .then(|| "git lists it but its folder is gone".to_owned()),
-                    ..Evidence::default()
-                },
-                obs.now - grace,
-            ));
+    for wt in &obs.worktrees.on_disk {
+        let made = obs.worktrees.made_at.get(wt).copied().unwrap_or(obs.now);
+        if named.contains(wt.as_path()) || !obs.reached(made, grace) {
+            continue;
         }
+        let branch = obs
+            .worktrees
+            .git
+            .iter()
+            .find(|g| &g.path == wt)
+            .and_then(|g| g.branch.clone());
+        out.push(mismatch(
+            Subject::Worktree(wt.to_string_lossy().into_owned()),
+            None,
+            format!("worktree {} has no entry in the register", wt.display()),
+            Evidence {
+                worktree: Some(wt.clone()),
+                detail: branch.map(|b| format!("branch {b}")),
+                ..Evidence::default()
+            },
+            made,
+        ));
     }
 
     // 3. in progress, dispatched by warden, no live worker.

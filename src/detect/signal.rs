@@ -38,7 +38,8 @@ impl fmt::Display for Severity {
 pub(crate) enum SignalCode {
     /// The latest attempt of a task exited non-zero.
     DispatchFailed,
-    /// The latest attempt of a task was killed by an OS signal.
+    /// The latest attempt of a task was killed by an OS signal, or was lost (its end
+    /// unrecorded and its worker gone).
     DispatchInterrupted,
     /// A live worker has printed nothing for `stall_after`.
     DispatchStalled,
@@ -56,7 +57,7 @@ pub(crate) enum SignalCode {
     RegisterCorrupt,
     /// A task file cannot be read as a task.
     TaskInvalid,
-    /// A task depends on an id that no task has.
+    /// A task depends on an id that no task has, or on a cancelled task.
     DependencyMissing,
     /// A task's dependencies lead back to itself.
     DependencyCycle,

@@ -161,12 +161,23 @@ fn invalid_and_dependencies(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         s.since = bad.mtime;
         out.push(s);
     }
-    for (id, missing) in &obs.plan.missing {
+    let unsatisfiable = obs
+        .plan
+        .missing
+        .iter()
+        .map(|(id, deps)| (id, deps, "which no task has"))
+        .chain(
+            obs.plan
+                .cancelled
+                .iter()
+                .map(|(id, deps)| (id, deps, "which is cancelled")),
+        );
+    for (id, missing, why) in unsatisfiable {
         let mut s = signal(
             SignalCode::DependencyMissing,
             Subject::Task(id.clone()),
             Some(id),
-            format!("{id} depends on {} which no task has", missing.join(", ")),
+            format!("{id} depends on {} {why}", missing.join(", ")),
         );
         let task = obs.task(id);
         s.evidence = Evidence {
@@ -188,7 +199,19 @@ fn invalid_and_dependencies(obs: &Observations<'_>, out: &mut Vec<Signal>) {
                 SignalCode::DependencyCycle,
                 Subject::Task(id.clone()),
                 Some(id),
-                format!("{id} is in a dependency cycle: {}", cycle.join(" → ")),
+                if cycle.len() == 1 {
+                    format!("{id} depends on itself")
+                } else {
+                    format!(
+                        "{id} is in a dependency cycle with {}",
+                        cycle
+                            .iter()
+                            .filter(|m| *m != id)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
             );
             s.evidence = Evidence {
                 path: obs.task(id).map(|t| t.path.clone()),

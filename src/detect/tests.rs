@@ -497,6 +497,14 @@ fn dependency_missing_and_cycle() {
                 0,
             ),
             (
+                "a cancelled dependency can never complete",
+                World::tasks(vec![
+                    dep("a", &["b"], Status::Ready),
+                    task("b", Status::Cancelled, 0),
+                ]),
+                1,
+            ),
+            (
                 "terminal tasks are left alone",
                 World::tasks(vec![dep("a", &["ghost"], Status::Completed)]),
                 0,
@@ -562,6 +570,13 @@ fn register_mismatch() {
         w
     };
     let ip = || vec![task("t", Status::InProgress, HOUR)];
+    let stray = |made_ago: i64| {
+        let mut w = with_disk(World::tasks(vec![]), &[".worktrees/stray"]);
+        w.worktrees
+            .made_at
+            .insert(PathBuf::from(".worktrees/stray"), ago(made_ago));
+        w
+    };
     table(
         SignalCode::RegisterMismatch,
         vec![
@@ -585,11 +600,8 @@ fn register_mismatch() {
                 0,
             ),
             // 2. worktree without an entry
-            (
-                "stray worktree",
-                with_disk(World::tasks(vec![]), &[".worktrees/stray"]),
-                1,
-            ),
+            ("stray worktree past grace", stray(grace), 1),
+            ("stray worktree within grace", stray(grace - 1), 0),
             // 3. in progress, worker ended
             (
                 "ended past grace",

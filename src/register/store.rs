@@ -51,7 +51,11 @@ pub(crate) fn parse_register(text: &str, path: &Path) -> Result<Register, Regist
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
-        message: e.to_string(),
+        // serde's text ends with its own " at line L column C"; ours says it once.
+        message: e
+            .to_string()
+            .trim_end_matches(&format!(" at line {} column {}", e.line(), e.column()))
+            .to_owned(),
         backup: backup_path(path),
     })?;
     if register.format_version > REGISTER_FORMAT_VERSION {

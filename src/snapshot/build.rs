@@ -90,7 +90,10 @@ pub(crate) fn build_snapshot(
                     log_path: j.log_path.clone(),
                     started_at: j.started_at,
                     last_output_at: j.last_output_at,
-                    silent_secs: obs.secs_since(j.last_output_at.unwrap_or(j.started_at)),
+                    silent_secs: obs.secs_since(
+                        j.last_output_at
+                            .map_or(j.started_at, |o| o.max(j.started_at)),
+                    ),
                 })
                 .collect()
         })

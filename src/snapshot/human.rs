@@ -99,7 +99,7 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
     let tier2 = match (e.enabled, e.dry_run) {
         (false, _) => "tier 2 off",
         (true, true) => "tier 2 dry-run",
-        (true, false) => "tier 2 live",
+        (true, false) => "tier 2 enabled",
     };
     let state = if e.required {
         format!("required ({tier2})")

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::model::Snapshot;
+use super::model::{SNAPSHOT_FORMAT_VERSION, Snapshot};
 use crate::state::{WriteError, write_atomic_linked};
 
 pub(crate) const LATEST: &str = "latest.snapshot.json";
@@ -21,6 +21,10 @@ pub(crate) enum SnapshotError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "failed to read snapshot {path}: format_version {found} is newer than this warden understands ({SNAPSHOT_FORMAT_VERSION}); upgrade warden"
+    )]
+    TooNew { path: PathBuf, found: u32 },
     #[error("failed to parse snapshot {path}: {source}")]
     Parse {
         path: PathBuf,
@@ -87,7 +91,16 @@ pub(crate) fn read_latest(dir: &Path) -> Result<Option<Snapshot>, SnapshotError>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(SnapshotError::Read { path, source }),
     };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|source| SnapshotError::Parse { path, source })
+    let snapshot: Snapshot =
+        serde_json::from_str(&text).map_err(|source| SnapshotError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    if snapshot.format_version > SNAPSHOT_FORMAT_VERSION {
+        return Err(SnapshotError::TooNew {
+            path,
+            found: snapshot.format_version,
+        });
+    }
+    Ok(Some(snapshot))
 }

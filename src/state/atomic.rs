@@ -48,11 +48,22 @@ pub(crate) fn write_atomic_linked(
         file.sync_all()?;
         drop(file);
         if let Some(also) = also {
-            match std::fs::remove_file(also) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+            // Link under a temp name, then rename over `also`: it is never missing, even
+            // when a file of that name already exists. Where hard links are refused, a
+            // second atomic write gives the same result at twice the cost.
+            let also_tmp = dir.join(format!(
+                ".{name}.link-{}-{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+            if std::fs::hard_link(&tmp, &also_tmp).is_ok() {
+                if let Err(e) = std::fs::rename(&also_tmp, also) {
+                    let _ = std::fs::remove_file(&also_tmp);
+                    return Err(e);
+                }
+            } else {
+                write_atomic(also, bytes).map_err(|e| e.source)?;
             }
-            std::fs::hard_link(&tmp, also)?;
         }
         std::fs::rename(&tmp, path)?;
         // The rename is durable only once the folder's entry is on disk.

@@ -21,10 +21,12 @@ pub(crate) struct Plan {
     pub(crate) waiting_on: BTreeMap<String, Vec<String>>,
     /// Per task: dependencies that name no task.
     pub(crate) missing: BTreeMap<String, Vec<String>>,
+    /// Per task: dependencies that were cancelled, so the task can never become ready.
+    pub(crate) cancelled: BTreeMap<String, Vec<String>>,
     /// Each dependency cycle, as its member ids in sorted order.
     pub(crate) cycles: Vec<Vec<String>>,
-    /// Per queued task: since when it has been dispatchable, as far as files tell: the later
-    /// of its own file's mtime and its dependencies' completion.
+    /// Per queued task: since when it has been dispatchable: the latest of its file's mtime,
+    /// its dependencies' completion and the end of its own last attempt.
     pub(crate) ready_since: BTreeMap<String, DateTime<Utc>>,
     /// Task id → position in the task list the plan was made from, for O(1) lookups.
     pub(crate) index: HashMap<String, usize>,
@@ -135,10 +137,12 @@ pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
         }
         let mut missing = Vec::new();
         let mut waiting = Vec::new();
+        let mut cancelled = Vec::new();
         let mut ready_since = task.mtime;
         for dep in &task.fields.depends_on {
             match by_id.get(dep.as_str()).map(|&j| &tasks[j]) {
                 None => missing.push(dep.clone()),
+                Some(d) if d.status() == Status::Cancelled => cancelled.push(dep.clone()),
                 Some(d) if d.status() != Status::Completed => waiting.push(dep.clone()),
                 Some(d) => ready_since = ready_since.max(d.fields.completed_at.unwrap_or(d.mtime)),
             }
@@ -149,10 +153,14 @@ pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
         let dispatchable = task.status() == Status::Ready
             && !activity.running.contains(task.id())
             && missing.is_empty()
+            && cancelled.is_empty()
             && waiting.is_empty()
             && !in_cycle[i];
         if !missing.is_empty() {
             plan.missing.insert(task.id().to_owned(), missing);
+        }
+        if !cancelled.is_empty() {
+            plan.cancelled.insert(task.id().to_owned(), cancelled);
         }
         if !waiting.is_empty() {
             plan.waiting_on.insert(task.id().to_owned(), waiting);
@@ -231,11 +239,14 @@ mod tests {
             t("after-done", Ready, P2, &["done"], 1),
             t("after-doing", Ready, P2, &["doing"], 1),
             t("after-ghost", Ready, P2, &["ghost"], 1),
+            t("dropped", Status::Cancelled, P2, &[], 0),
+            t("after-dropped", Ready, P2, &["dropped"], 1),
         ];
         let p = plan(&tasks, &Activity::default());
         assert_eq!(p.queue, ["after-done"]);
         assert_eq!(p.waiting_on["after-doing"], ["doing"]);
         assert_eq!(p.missing["after-ghost"], ["ghost"]);
+        assert_eq!(p.cancelled["after-dropped"], ["dropped"]);
         assert!(p.cycles.is_empty());
     }
 

@@ -1,6 +1,9 @@
 //! Looking at worktrees: the folders under the worktrees folder, and what git lists.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 use std::process::Command;
 
 use super::porcelain::{GitWorktree, parse_worktree_list};
@@ -10,26 +13,13 @@ use super::porcelain::{GitWorktree, parse_worktree_list};
 pub(crate) struct WorktreeObservation {
     /// Folders directly under the worktrees folder.
     pub(crate) on_disk: Vec<PathBuf>,
+    /// Each folder's mtime (when it was made, as far as anyone can tell).
+    pub(crate) made_at: BTreeMap<PathBuf, DateTime<Utc>>,
     /// Worktrees git knows of under the worktrees folder (the main one excluded).
     pub(crate) git: Vec<GitWorktree>,
     /// Why `git worktree list` could not be read, when it could not (not a git repository,
     /// git missing). Detection then uses the folders alone.
     pub(crate) git_error: Option<String>,
-}
-
-impl WorktreeObservation {
-    /// Every worktree path either source knows of, sorted and deduplicated.
-    pub(crate) fn all_paths(&self) -> Vec<PathBuf> {
-        let mut all: Vec<PathBuf> = self
-            .on_disk
-            .iter()
-            .cloned()
-            .chain(self.git.iter().map(|g| g.path.clone()))
-            .collect();
-        all.sort();
-        all.dedup();
-        all
-    }
 }
 
 fn relative(root: &Path, path: &Path) -> PathBuf {
@@ -42,7 +32,12 @@ pub(crate) fn observe_worktrees(root: &Path, worktrees_dir: &Path) -> WorktreeOb
     if let Ok(entries) = std::fs::read_dir(worktrees_dir) {
         for entry in entries.flatten() {
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                obs.on_disk.push(relative(root, &entry.path()));
+                let rel = relative(root, &entry.path());
+                if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+                    obs.made_at
+                        .insert(rel.clone(), DateTime::<Utc>::from(modified));
+                }
+                obs.on_disk.push(rel);
             }
         }
     }
