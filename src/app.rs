@@ -57,6 +57,21 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Check { json } => {
             commands::check::run(Tier1::new(load_config(cli, false)?), *json)
         }
+        Command::RunWorker {
+            job,
+            record,
+            report,
+            go,
+            argv,
+        } => Ok(ExitCode::Raw(crate::worker::run_worker(
+            &crate::worker::WrapperArgs {
+                job: job.clone(),
+                record: record.clone(),
+                report: report.clone(),
+                go: go.clone(),
+                argv: argv.clone(),
+            },
+        ))),
         Command::BenchHeartbeat { tasks, rounds, dir } => {
             commands::bench::run(*tasks, *rounds, dir.as_deref())
         }

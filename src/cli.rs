@@ -44,13 +44,13 @@ pub(crate) struct OverrideArgs {
     )]
     pub(crate) interval: Option<HumanDuration>,
     /// Turn Tier 2 escalation on (or off with =false).
-    #[arg(long, env = "TASK_MANAGER_ESCALATION", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    #[arg(long, global = true, require_equals = true, env = "TASK_MANAGER_ESCALATION", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
     pub(crate) escalation: Option<bool>,
     /// Decide escalations but spawn nothing.
-    #[arg(long, env = "WARDEN_DRY_RUN", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    #[arg(long, global = true, require_equals = true, env = "WARDEN_DRY_RUN", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
     pub(crate) dry_run: Option<bool>,
     /// Set status: in_progress and started_at in a task file when dispatching it.
-    #[arg(long, env = "TASK_MANAGER_MARK_STARTED_ON_DISPATCH", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
+    #[arg(long, global = true, require_equals = true, env = "TASK_MANAGER_MARK_STARTED_ON_DISPATCH", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new(), value_name = "BOOL")]
     pub(crate) mark_started_on_dispatch: Option<bool>,
 }
 
@@ -97,6 +97,24 @@ pub(crate) enum Command {
     Check {
         #[arg(long)]
         json: bool,
+    },
+    /// The wrapper each worker pane runs (internal).
+    #[command(hide = true)]
+    RunWorker {
+        #[arg(long)]
+        job: String,
+        /// Where to write the job's record.
+        #[arg(long)]
+        record: PathBuf,
+        /// The supervisor's datagram socket.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Start only once this file exists.
+        #[arg(long)]
+        go: Option<PathBuf>,
+        /// The dispatch argv.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
     },
     /// Measure heartbeat cost over a generated backlog (a benchmark, not a test).
     #[command(hide = true)]

@@ -12,8 +12,12 @@ pub(crate) fn now() -> DateTime<Utc> {
     };
     match DateTime::parse_from_rfc3339(raw.trim()) {
         Ok(t) => {
-            // Loud on purpose: a stray value would otherwise freeze every heartbeat.
-            tracing::warn!("the clock is pinned to {raw} by {FAKE_NOW_ENV} (a testing hook)");
+            // Loud on purpose (once per process): a stray value would otherwise freeze every
+            // heartbeat without a word.
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                tracing::warn!("the clock is pinned to {raw} by {FAKE_NOW_ENV} (a testing hook)");
+            });
             t.with_timezone(&Utc)
         }
         Err(_) => {

@@ -3,24 +3,34 @@
 /// Exit codes of the `warden` binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExitCode {
+    /// `run-worker` (internal) leaves with its child's own exit code.
+    Raw(i32),
     /// Success.
-    Ok = 0,
+    Ok,
     /// An unexpected failure (an I/O error, a bug). The message says what failed.
-    Failure = 1,
+    Failure,
     /// The command line was wrong (clap's own code for usage errors).
-    Usage = 2,
+    Usage,
     /// `warden check` found problems: invalid task files, missing dependencies, cycles, an
     /// unreadable register.
-    CheckFailed = 3,
+    CheckFailed,
     /// `warden.toml` could not be read or has an invalid value.
-    Config = 4,
+    Config,
     // 5 is kept free for "warden's state is unreadable", used once dispatch exists.
     /// `warden status` found no snapshot to read.
-    NoSnapshot = 6,
+    NoSnapshot,
 }
 
 impl ExitCode {
     pub(crate) fn code(self) -> i32 {
-        self as i32
+        match self {
+            Self::Raw(code) => code,
+            Self::Ok => 0,
+            Self::Failure => 1,
+            Self::Usage => 2,
+            Self::CheckFailed => 3,
+            Self::Config => 4,
+            Self::NoSnapshot => 6,
+        }
     }
 }

@@ -14,6 +14,10 @@ mod register;
 mod snapshot;
 mod state;
 mod task;
+#[allow(dead_code, unused_imports, reason = "transitional: the supervisor (issue 3) is being wired to it")]
+mod tmux;
+#[allow(dead_code, unused_imports, reason = "transitional: the supervisor (issue 3) is being wired to it")]
+mod worker;
 mod worktree;
 
 use clap::Parser as _;

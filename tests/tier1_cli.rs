@@ -211,6 +211,36 @@ fn flags_beat_environment_beats_file() {
     with_flag.extend(["--max-workers", "7"]);
     assert!(slots(repo.run_env(&with_flag, &[("WARDEN_MAX_WORKERS", "6")])).starts_with("7 of 7"));
 
+    // Boolean overrides work after the command name and before it, and take `=false`.
+    for args in [
+        vec![
+            "heartbeat",
+            "--once",
+            "--json",
+            "--no-write",
+            "--escalation",
+        ],
+        vec![
+            "--escalation",
+            "heartbeat",
+            "--once",
+            "--json",
+            "--no-write",
+        ],
+    ] {
+        let run = repo.run(&args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        assert_eq!(v["escalation"]["enabled"], true, "{args:?}");
+    }
+    let mut off = base.to_vec();
+    off.push("--escalation=false");
+    let run = repo.run_env(&off, &[("TASK_MANAGER_ESCALATION", "1")]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        v["escalation"]["enabled"], false,
+        "the flag beats the environment"
+    );
     let esc = repo.run_env(&base, &[("TASK_MANAGER_ESCALATION", "1")]);
     let v: serde_json::Value = serde_json::from_str(&esc.stdout).expect("json");
     assert_eq!(v["escalation"]["enabled"], true);

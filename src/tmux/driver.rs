@@ -1,0 +1,370 @@
+//! The narrow tmux driver: a handful of verbs on one private server. Commands are built with
+//! `tmux_interface` (as argv builders only; its parsers panic on real output) and run here
+//! with a clean environment: no `TMUX`/`TMUX_PANE` (so a warden started inside tmux never
+//! talks to the user's server), stdin closed, `-f /dev/null` so no user config applies.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use tmux_interface::{
+    CapturePane, DisplayMessage, HasSession, KillPane, KillServer, KillSession, ListPanes,
+    NewSession, NewWindow, PipePane, RespawnPane, SelectLayout, SetOption, SplitWindow,
+    Tmux as Builder, TmuxCommand,
+};
+
+use super::format::{
+    FormatError, NEW_PANE_FORMAT, NewPane, PANE_FORMAT, PaneRow, parse_new_pane, parse_pane_rows,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TmuxError {
+    #[error("failed to run {bin}: {source}")]
+    Spawn {
+        bin: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to run tmux {command}: {stderr}")]
+    Failed { command: String, stderr: String },
+    #[error("failed to read tmux output: {0}")]
+    Format(#[from] FormatError),
+}
+
+/// What a new pane runs: an argv (never a shell string), its folder and extra environment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spawn<'a> {
+    pub(crate) argv: &'a [String],
+    pub(crate) cwd: &'a Path,
+    pub(crate) env: &'a [(String, String)],
+}
+
+/// One private tmux server, by socket name (`tmux -L`).
+#[derive(Debug, Clone)]
+pub(crate) struct Tmux {
+    bin: PathBuf,
+    socket: String,
+}
+
+fn spawn_args<'a>(cmd: &mut TmuxCommand<'a>, spawn: &Spawn<'a>) {
+    cmd.push_option("-c", spawn.cwd.to_string_lossy().into_owned());
+    // Blank TMUX in the pane: a worker that runs `tmux` must not reach our server by
+    // accident. TMUX_PANE cannot be overridden; TMUX is what tmux clients read.
+    cmd.push_option("-e", "TMUX=");
+    for (k, v) in spawn.env {
+        cmd.push_option("-e", format!("{k}={v}"));
+    }
+    // More than one argument: tmux execs the argv directly, no shell in between.
+    for a in spawn.argv {
+        cmd.push_param(a.clone());
+    }
+}
+
+impl Tmux {
+    pub(crate) fn new(socket: impl Into<String>) -> Self {
+        Self {
+            bin: PathBuf::from(
+                std::env::var_os("WARDEN_TMUX_BIN").unwrap_or_else(|| "tmux".into()),
+            ),
+            socket: socket.into(),
+        }
+    }
+
+    pub(crate) fn socket(&self) -> &str {
+        &self.socket
+    }
+
+    /// The argv after `tmux` for a sequence of commands (joined with `;`).
+    fn argv(&self, commands: Vec<TmuxCommand<'_>>) -> Vec<String> {
+        let mut b = Builder::new()
+            .socket_name(self.socket.as_str())
+            .file("/dev/null");
+        for c in commands {
+            b = b.add_command(c);
+        }
+        b.build()
+            .to_vec()
+            .into_iter()
+            .skip(1)
+            .map(Cow::into_owned)
+            .collect()
+    }
+
+    /// A `Command` for the server, environment cleaned. Callers add stdio.
+    pub(crate) fn command(&self, commands: Vec<TmuxCommand<'_>>) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(self.argv(commands))
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE");
+        cmd
+    }
+
+    fn run(&self, commands: Vec<TmuxCommand<'_>>) -> Result<String, TmuxError> {
+        let argv = self.argv(commands);
+        let out = Command::new(&self.bin)
+            .args(&argv)
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| TmuxError::Spawn {
+                bin: self.bin.clone(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(TmuxError::Failed {
+                command: argv.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Starts the server (if needed) and a session whose first window runs `spawn`, with
+    /// the server options warden relies on set in the same call, so a fast first pane
+    /// cannot race them.
+    pub(crate) fn start_session(
+        &self,
+        session: &str,
+        window: &str,
+        spawn: &Spawn<'_>,
+        size: (u16, u16),
+    ) -> Result<NewPane, TmuxError> {
+        let mut new = NewSession::new()
+            .detached()
+            .print()
+            .format(NEW_PANE_FORMAT)
+            .session_name(session)
+            .window_name(window)
+            .width(usize::from(size.0))
+            .height(usize::from(size.1))
+            .build();
+        spawn_args(&mut new, spawn);
+        let out = self.run(vec![
+            SetOption::new()
+                .server()
+                .option("exit-empty")
+                .value("off")
+                .build(),
+            new,
+            SetOption::new()
+                .global()
+                .option("remain-on-exit")
+                .value("on")
+                .build(),
+            SetOption::new()
+                .global()
+                .option("remain-on-exit-format")
+                .value("")
+                .build(),
+            SetOption::new()
+                .global()
+                .option("automatic-rename")
+                .value("off")
+                .build(),
+            SetOption::new()
+                .global()
+                .option("allow-rename")
+                .value("off")
+                .build(),
+            SetOption::new()
+                .global()
+                .option("history-limit")
+                .value("10000")
+                .build(),
+        ])?;
+        Ok(parse_new_pane(&out)?)
+    }
+
+    pub(crate) fn has_session(&self, session: &str) -> bool {
+        self.run(vec![HasSession::new().target_session(session).build()])
+            .is_ok()
+    }
+
+    /// The server's pid, for the SIGCHLD nudge (tmux 3.3a loses pane exits until its server
+    /// gets one).
+    pub(crate) fn server_pid(&self) -> Result<i32, TmuxError> {
+        let out = self.run(vec![
+            DisplayMessage::new().print().message("#{pid}").build(),
+        ])?;
+        out.trim().parse().map_err(|_| {
+            TmuxError::Format(FormatError {
+                line: out.trim().to_owned(),
+                why: "server pid is not a number",
+            })
+        })
+    }
+
+    /// A new window at the end of `session` running `spawn`, tagged with `@warden_job`.
+    pub(crate) fn new_window(
+        &self,
+        session: &str,
+        name: &str,
+        spawn: &Spawn<'_>,
+        job: Option<&str>,
+    ) -> Result<NewPane, TmuxError> {
+        let mut cmd = NewWindow::new()
+            .detached()
+            .print()
+            .format(NEW_PANE_FORMAT)
+            .target_window(format!("{session}:"))
+            .window_name(name)
+            .build();
+        spawn_args(&mut cmd, spawn);
+        let pane = parse_new_pane(&self.run(vec![cmd])?)?;
+        if let Some(job) = job {
+            self.tag_pane(&pane.pane_id, job)?;
+        }
+        Ok(pane)
+    }
+
+    /// A new pane split from `target` (a window id), re-tiled, tagged with `@warden_job`.
+    pub(crate) fn split_window(
+        &self,
+        target: &str,
+        spawn: &Spawn<'_>,
+        job: Option<&str>,
+    ) -> Result<NewPane, TmuxError> {
+        let mut cmd = SplitWindow::new()
+            .detached()
+            .print()
+            .format(NEW_PANE_FORMAT)
+            .target_pane(target)
+            .build();
+        spawn_args(&mut cmd, spawn);
+        let pane = parse_new_pane(&self.run(vec![cmd])?)?;
+        self.run(vec![
+            SelectLayout::new()
+                .target_pane(target)
+                .layout_name("tiled")
+                .build(),
+        ])?;
+        if let Some(job) = job {
+            self.tag_pane(&pane.pane_id, job)?;
+        }
+        Ok(pane)
+    }
+
+    fn tag_pane(&self, pane: &str, job: &str) -> Result<(), TmuxError> {
+        self.run(vec![
+            SetOption::new()
+                .pane()
+                .target_pane(pane)
+                .option("@warden_job")
+                .value(job)
+                .build(),
+        ])
+        .map(drop)
+    }
+
+    /// Every pane of the session.
+    pub(crate) fn list_panes(&self, session: &str) -> Result<Vec<PaneRow>, TmuxError> {
+        let out = self.run(vec![
+            ListPanes::new()
+                .session()
+                .target(session)
+                .format(PANE_FORMAT)
+                .build(),
+        ])?;
+        Ok(parse_pane_rows(&out)?)
+    }
+
+    /// The pane's whole history and screen, joined lines, no escapes.
+    pub(crate) fn capture_pane(&self, pane: &str) -> Result<String, TmuxError> {
+        self.run(vec![
+            CapturePane::new()
+                .stdout()
+                .join()
+                .start_line("-")
+                .target_pane(pane)
+                .build(),
+        ])
+    }
+
+    /// Copies everything the pane prints to `shell_command`'s stdin (tmux runs it with
+    /// `/bin/sh -c`; callers quote).
+    pub(crate) fn pipe_pane(&self, pane: &str, shell_command: &str) -> Result<(), TmuxError> {
+        self.run(vec![
+            PipePane::new()
+                .stdout()
+                .target_pane(pane)
+                .shell_command(shell_command)
+                .build(),
+        ])
+        .map(drop)
+    }
+
+    pub(crate) fn respawn_pane(&self, pane: &str, spawn: &Spawn<'_>) -> Result<(), TmuxError> {
+        let mut cmd = RespawnPane::new().kill().target_pane(pane).build();
+        spawn_args(&mut cmd, spawn);
+        self.run(vec![cmd]).map(drop)
+    }
+
+    pub(crate) fn kill_pane(&self, pane: &str) -> Result<(), TmuxError> {
+        self.run(vec![KillPane::new().target_pane(pane).build()])
+            .map(drop)
+    }
+
+    pub(crate) fn kill_session(&self, session: &str) -> Result<(), TmuxError> {
+        self.run(vec![KillSession::new().target_session(session).build()])
+            .map(drop)
+    }
+
+    pub(crate) fn kill_server(&self) -> Result<(), TmuxError> {
+        self.run(vec![KillServer::new().build()]).map(drop)
+    }
+
+    /// Shows `message` in the status line of every client attached to `session`.
+    pub(crate) fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
+        // `-t session` picks a client of that session; with no client it is a no-op error.
+        self.run(vec![
+            DisplayMessage::new()
+                .target_pane(format!("{session}:"))
+                .message(message.replace('#', "##"))
+                .build(),
+        ])
+        .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_is_built_without_a_shell() {
+        let tmux = Tmux::new("warden-test");
+        let argv = [String::from("/bin/echo"), String::from("a b; $(rm -rf /)")];
+        let spawn = Spawn {
+            argv: &argv,
+            cwd: Path::new("/repo"),
+            env: &[("WARDEN_TASK".to_owned(), "x y".to_owned())],
+        };
+        let mut cmd = NewWindow::new().detached().window_name("w").build();
+        spawn_args(&mut cmd, &spawn);
+        let args = tmux.argv(vec![cmd, KillServer::new().build()]);
+        assert_eq!(
+            args,
+            [
+                "-f",
+                "/dev/null",
+                "-L",
+                "warden-test",
+                "new-window",
+                "-d",
+                "-n",
+                "w",
+                "-c",
+                "/repo",
+                "-e",
+                "TMUX=",
+                "-e",
+                "WARDEN_TASK=x y",
+                "/bin/echo",
+                "a b; $(rm -rf /)",
+                ";",
+                "kill-server"
+            ]
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! The tmux seam: a narrow driver over one private server, pure `-F` parsers, and names.
+
+mod driver;
+mod format;
+mod naming;
+
+pub(crate) use driver::{Spawn, Tmux, TmuxError};
+pub(crate) use format::{NewPane, PaneRow};
+pub(crate) use naming::{session_name, socket_name, stable_hash};
