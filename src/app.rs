@@ -8,6 +8,7 @@ use crate::config::{LoadedConfig, load};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::supervisor::Request;
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -47,7 +48,59 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             once,
             json,
             no_write,
-        } => commands::heartbeat::run(Tier1::new(load_config(cli, true)?), *once, *json, *no_write),
+            dispatch_ready,
+        } => {
+            let loaded = load_config(cli, true)?;
+            if *dispatch_ready {
+                commands::session::dispatch_once(
+                    loaded,
+                    *json,
+                    &cli.overrides,
+                    cli.config.as_deref(),
+                )
+            } else {
+                commands::heartbeat::run(Tier1::new(loaded), *once, *json, *no_write)
+            }
+        }
+        Command::Up { attach, layout } => commands::session::up(
+            load_config(cli, true)?,
+            *attach,
+            layout,
+            &cli.overrides,
+            cli.config.as_deref(),
+        ),
+        Command::Down {
+            kill_workers,
+            timeout,
+        } => commands::session::down(&load_config(cli, true)?, *kill_workers, *timeout),
+        Command::Attach { target } => {
+            commands::session::attach(&load_config(cli, true)?, target.as_deref())
+        }
+        Command::Supervise { layout } => commands::session::supervise(
+            load_config(cli, true)?,
+            layout,
+            &cli.overrides,
+            cli.config.as_deref(),
+        ),
+        Command::Dispatch { task } => commands::control::send(
+            &load_config(cli, true)?,
+            &Request::Dispatch { task: task.clone() },
+        ),
+        Command::Retry { task } => commands::control::send(
+            &load_config(cli, true)?,
+            &Request::Retry { task: task.clone() },
+        ),
+        Command::Kill { task, timeout } => commands::control::send(
+            &load_config(cli, true)?,
+            &Request::Kill {
+                task: task.clone(),
+                timeout_secs: timeout.as_secs(),
+            },
+        ),
+        Command::Logs { task, follow, raw } => {
+            commands::logs::logs(&load_config(cli, true)?, task, *follow, *raw)
+        }
+        Command::Layouts => commands::logs::layouts(&load_config(cli, true)?),
         Command::Status { json } => {
             commands::status::run(&Tier1::new(load_config(cli, true)?), *json)
         }

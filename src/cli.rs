@@ -79,6 +79,58 @@ pub(crate) enum Command {
         /// Do not write snapshot files; only print.
         #[arg(long)]
         no_write: bool,
+        /// Also dispatch ready tasks into the tmux session (one pass, for cron).
+        #[arg(long, requires = "once")]
+        dispatch_ready: bool,
+    },
+    /// Start the supervised tmux session (or reuse the running one).
+    Up {
+        /// Attach this terminal to the session afterwards.
+        #[arg(long)]
+        attach: bool,
+        /// The window layout (see `warden layouts`).
+        #[arg(long, default_value = "default")]
+        layout: String,
+    },
+    /// Stop the supervisor; with --kill-workers also every worker and the session.
+    Down {
+        #[arg(long)]
+        kill_workers: bool,
+        /// How long workers get after SIGTERM before SIGKILL.
+        #[arg(long, default_value = "10s")]
+        timeout: HumanDuration,
+    },
+    /// Attach the terminal to the session at a task's worker (or the manager window).
+    Attach {
+        /// A task id, `manager`, or nothing for the supervisor window.
+        target: Option<String>,
+    },
+    /// Dispatch one task now, whatever the queue and the retry policy say.
+    Dispatch { task: String },
+    /// Clear the retry policy's hold on a task (after it gave up or was killed).
+    Retry { task: String },
+    /// Stop a task's worker: SIGTERM to its process group, SIGKILL after the timeout.
+    Kill {
+        task: String,
+        #[arg(long, default_value = "10s")]
+        timeout: HumanDuration,
+    },
+    /// Print a task's dispatch log with terminal escapes stripped.
+    Logs {
+        task: String,
+        /// Keep printing as the log grows (Ctrl-C to stop).
+        #[arg(short, long)]
+        follow: bool,
+        /// Print the bytes as written, escapes and all.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// List the window layouts (shipped and in .warden/layouts/).
+    Layouts,
+    /// Run the supervisor loop in this terminal (what `warden up` runs in its window).
+    Supervise {
+        #[arg(long, default_value = "default")]
+        layout: String,
     },
     /// Show the latest snapshot.
     Status {

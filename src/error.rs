@@ -2,6 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::exit_code::ExitCode;
+use crate::register::RegisterError;
 use crate::snapshot::SnapshotError;
 use crate::task::StoreError;
 
@@ -15,6 +16,12 @@ pub(crate) enum Error {
     Snapshot(#[from] SnapshotError),
     #[error("no snapshot yet in {0}: run `warden heartbeat --once` or start the supervisor")]
     NoSnapshot(std::path::PathBuf),
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    #[error("no supervisor is running for {0}; start one with `warden up`")]
+    NotRunning(std::path::PathBuf),
+    #[error("{0}")]
+    Other(String),
     #[error("failed to write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
 }
@@ -24,6 +31,9 @@ impl Error {
         match self {
             Self::Config(_) => ExitCode::Config,
             Self::NoSnapshot(_) => ExitCode::NoSnapshot,
+            Self::Register(_) => ExitCode::State,
+            Self::NotRunning(_) => ExitCode::NotRunning,
+            Self::Other(_) => ExitCode::Failure,
             Self::Store(_) | Self::Snapshot(_) | Self::Stdout(_) => ExitCode::Failure,
         }
     }

@@ -16,9 +16,12 @@ pub(crate) enum ExitCode {
     CheckFailed,
     /// `warden.toml` could not be read or has an invalid value.
     Config,
-    // 5 is kept free for "warden's state is unreadable", used once dispatch exists.
+    /// warden's state (the register) is unreadable; nothing was changed.
+    State,
     /// `warden status` found no snapshot to read.
     NoSnapshot,
+    /// The command needs a running supervisor (`dispatch`, `retry`, `kill`) and none is.
+    NotRunning,
 }
 
 impl ExitCode {
@@ -30,7 +33,9 @@ impl ExitCode {
             Self::Usage => 2,
             Self::CheckFailed => 3,
             Self::Config => 4,
+            Self::State => 5,
             Self::NoSnapshot => 6,
+            Self::NotRunning => 7,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! This is the only place the pure core meets the file system for `heartbeat`, `status`
 //! fallbacks and (later) each tick of the supervisor loop; the clock comes in as `now`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,9 +10,10 @@ use chrono::{DateTime, Utc};
 
 use crate::config::LoadedConfig;
 use crate::detect::{Observations, RegisterProblem, Signal, detect};
+use crate::dispatch::{Policy, holds};
 use crate::register::{Register, RegisterError, load_register};
 use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
-use crate::task::{Activity, Backlog, Plan, Scan, StoreError, TaskStore, plan};
+use crate::task::{Activity, Backlog, Plan, Scan, StoreError, Task, TaskStore, plan};
 use crate::worktree::observe_worktrees;
 
 /// The register's file name inside the state folder.
@@ -21,6 +23,7 @@ pub(crate) const REGISTER_FILE: &str = "register.json";
 #[derive(Debug)]
 pub(crate) struct Pass {
     pub(crate) scan: Scan,
+    pub(crate) plan: Arc<Plan>,
     pub(crate) snapshot: Snapshot,
 }
 
@@ -90,17 +93,49 @@ impl Tier1 {
         self.loaded.resolve(&self.loaded.config.paths.snapshots)
     }
 
-    /// Reads everything, detects, and builds the snapshot. Writes nothing.
+    /// A task from the latest pass.
+    pub(crate) fn task(&self, id: &str) -> Option<Task> {
+        let (backlog, _, plan) = self.last_plan.as_ref()?;
+        plan.index
+            .get(id)
+            .and_then(|&i| backlog.tasks.get(i))
+            .cloned()
+    }
+
+    /// Loads the register from disk; a broken one becomes a `RegisterProblem`.
+    pub(crate) fn load_register(&self) -> Result<Register, RegisterProblem> {
+        let path = self.register_path();
+        load_register(&path).map_err(|e| problem(&e, &path, &self.loaded.root))
+    }
+
+    /// One pass with the register read from disk (the CLI's read-only commands).
     pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
+        let register = self.load_register();
+        self.pass_with(now, register.as_ref())
+    }
+
+    /// Reads the tasks and worktrees, applies the retry policy, detects, and builds the
+    /// snapshot, with the register the caller holds. Writes nothing.
+    pub(crate) fn pass_with(
+        &mut self,
+        now: DateTime<Utc>,
+        register: Result<&Register, &RegisterProblem>,
+    ) -> Result<Pass, StoreError> {
         let scan = self.store.scan()?;
         let backlog = &scan.backlog;
-        let register_path = self.register_path();
-        let register = load_register(&register_path)
-            .map_err(|e| problem(&e, &register_path, &self.loaded.root));
-        let activity = register
-            .as_ref()
-            .map(Register::activity)
-            .unwrap_or_default();
+        let config = &self.loaded.config;
+        let holds = register.ok().map_or_else(BTreeMap::new, |r| {
+            let mtimes: HashMap<&str, DateTime<Utc>> =
+                backlog.tasks.iter().map(|t| (t.id(), t.mtime)).collect();
+            holds(
+                r,
+                |id| mtimes.get(id).copied(),
+                &Policy::from_config(&config.dispatch),
+                now,
+            )
+        });
+        let mut activity = register.ok().map(Register::activity).unwrap_or_default();
+        activity.held = holds.keys().cloned().collect();
         let plan = match &self.last_plan {
             Some((b, a, p)) if Arc::ptr_eq(b, backlog) && *a == activity => Arc::clone(p),
             _ => {
@@ -109,18 +144,19 @@ impl Tier1 {
                 fresh
             }
         };
-        let config = &self.loaded.config;
         let worktrees = observe_worktrees(
             &self.loaded.root,
             &self.loaded.resolve(&config.paths.worktrees),
         );
+        let register_path = self.register_path();
         let obs = Observations {
             tasks: &backlog.tasks,
             invalid: &backlog.invalid,
             plan: &plan,
-            register: register.as_ref().ok(),
-            register_problem: register.as_ref().err(),
+            register: register.ok(),
+            register_problem: register.err(),
             worktrees: &worktrees,
+            holds: &holds,
             max_workers: config.dispatch.max_workers,
             thresholds: &config.thresholds,
             now,
@@ -136,6 +172,10 @@ impl Tier1 {
                 escalation: &config.escalation,
             },
         );
-        Ok(Pass { scan, snapshot })
+        Ok(Pass {
+            scan,
+            plan,
+            snapshot,
+        })
     }
 }

@@ -7,16 +7,18 @@ mod clock;
 mod commands;
 mod config;
 mod detect;
+mod dispatch;
 mod error;
 mod exit_code;
 mod heartbeat;
+mod layout;
+mod logs;
 mod register;
 mod snapshot;
 mod state;
+mod supervisor;
 mod task;
-#[allow(dead_code, unused_imports, reason = "transitional: the supervisor (issue 3) is being wired to it")]
 mod tmux;
-#[allow(dead_code, unused_imports, reason = "transitional: the supervisor (issue 3) is being wired to it")]
 mod worker;
 mod worktree;
 

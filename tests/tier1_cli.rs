@@ -67,17 +67,15 @@ fn heartbeat_json() {
             .expect("array")
             .len()
     );
-    assert_eq!(
-        value["queue"],
-        serde_json::json!(["ingest", "flaky", "old-low"])
-    );
+    // flaky failed its three attempts: the retry policy holds it back.
+    assert_eq!(value["queue"], serde_json::json!(["ingest", "old-low"]));
     let flaky = value["tasks"]
         .as_array()
         .expect("tasks")
         .iter()
         .find(|t| t["id"] == "flaky")
         .expect("flaky");
-    let codes = serde_json::json!(["repeated_failure", "dispatch_failed", "pickup_overdue"]);
+    let codes = serde_json::json!(["repeated_failure", "dispatch_failed", "dispatch_gave_up"]);
     assert_eq!(flaky["needs_attention"], codes);
     assert_eq!(flaky["escalation_reasons"], codes);
     insta::assert_snapshot!(repo.redact(&run.stdout));
@@ -102,7 +100,7 @@ fn tasks_and_queue() {
         .iter()
         .map(|t| t["id"].as_str().expect("id"))
         .collect();
-    assert_eq!(ids, ["ingest", "flaky", "old-low"]);
+    assert_eq!(ids, ["ingest", "old-low"]);
 }
 
 #[test]

@@ -2,7 +2,10 @@
 
 pub(crate) mod bench;
 pub(crate) mod check;
+pub(crate) mod control;
 pub(crate) mod heartbeat;
+pub(crate) mod logs;
 mod output;
+pub(crate) mod session;
 pub(crate) mod status;
 pub(crate) mod tasks;

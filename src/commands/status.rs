@@ -5,9 +5,33 @@ use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
-use crate::snapshot::{LATEST, SnapshotError, read_latest, render_heartbeat};
+use std::time::Duration;
+
+use crate::snapshot::{LATEST, Snapshot, SnapshotError, read_latest, render_heartbeat};
+use crate::supervisor::{Request, Response, RuntimePaths, request};
+
+/// Asks the running supervisor for a fresh snapshot; `None` when none answers.
+fn from_supervisor(tier1: &Tier1) -> Option<serde_json::Value> {
+    let paths = RuntimePaths::new(tier1.loaded());
+    match request(&paths.control, &Request::Status, Duration::from_secs(10)) {
+        Ok(Response::Snapshot { snapshot }) => Some(snapshot),
+        _ => None,
+    }
+}
 
 pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
+    if let Some(value) = from_supervisor(tier1) {
+        if json {
+            let mut text = serde_json::to_string_pretty(&value).map_err(SnapshotError::Encode)?;
+            text.push('\n');
+            print(&text)?;
+            return Ok(ExitCode::Ok);
+        }
+        if let Ok(snapshot) = serde_json::from_value::<Snapshot>(value) {
+            print(&render_heartbeat(&snapshot))?;
+            return Ok(ExitCode::Ok);
+        }
+    }
     let dir = tier1.snapshot_dir();
     let Some(snapshot) = read_latest(&dir)? else {
         return Err(Error::NoSnapshot(dir));

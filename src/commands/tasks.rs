@@ -66,6 +66,11 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         if !t.waiting_on.is_empty() {
             let _ = write!(title, "  [waits on {}]", t.waiting_on.join(", "));
         }
+        if let Some(hold) = &t.hold {
+            let _ = write!(title, "  [{hold}]");
+        } else if let Some(worker) = &t.worker {
+            let _ = write!(title, "  [running: {worker}]");
+        }
         if !t.needs_attention.is_empty() {
             let _ = write!(title, "  [{}]", t.needs_attention.join(", "));
         }

@@ -7,6 +7,4 @@ mod model;
 
 pub(crate) use duration::HumanDuration;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
-#[cfg(test)]
-pub(crate) use model::WorktreeMode;
-pub(crate) use model::{Escalation, Thresholds};
+pub(crate) use model::{Config, Dispatch, Escalation, Thresholds, WorktreeMode};

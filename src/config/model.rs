@@ -95,6 +95,9 @@ pub(crate) struct Dispatch {
     /// First redispatch delay after a failure; doubles per attempt up to `backoff_max`.
     pub(crate) backoff_initial: HumanDuration,
     pub(crate) backoff_max: HumanDuration,
+    /// A finished worker's pane stays open this long (readable, attachable); then its last
+    /// screen is saved beside its log and the pane is closed.
+    pub(crate) keep_dead_panes: HumanDuration,
 }
 
 impl Default for Dispatch {
@@ -108,6 +111,7 @@ impl Default for Dispatch {
             max_attempts: 3,
             backoff_initial: HumanDuration::from_mins(1),
             backoff_max: HumanDuration::from_mins(30),
+            keep_dead_panes: HumanDuration::from_mins(10),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::observations::Observations;
 use super::signal::{Evidence, Signal, SignalCode, Subject};
+use crate::dispatch::Hold;
 use crate::register::{JobEnd, JobRecord, Register};
 
 fn job_evidence(job: &JobRecord) -> Evidence {
@@ -151,6 +152,37 @@ fn repeated(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) 
     }
 }
 
+/// Tasks the retry policy gave up on (unless they are done or cancelled meanwhile).
+fn gave_up(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
+    for (task, hold) in obs.holds {
+        let Hold::GaveUp { attempts } = hold else {
+            continue;
+        };
+        if obs.task(task).is_some_and(|t| t.status().is_terminal()) {
+            continue;
+        }
+        let last = register
+            .jobs
+            .iter()
+            .filter(|j| &j.task == task)
+            .max_by_key(|j| (j.attempt, j.started_at));
+        out.push(Signal {
+            code: SignalCode::DispatchGaveUp,
+            severity: SignalCode::DispatchGaveUp.severity(),
+            subject: Subject::Task(task.clone()),
+            task: Some(task.clone()),
+            message: format!(
+                "{task} failed {attempts} attempts in a row; run `warden retry {task}` to try again"
+            ),
+            evidence: Evidence {
+                measured: Some(u64::from(*attempts)),
+                ..last.map(job_evidence).unwrap_or_default()
+            },
+            since: last.and_then(|j| j.ended_at).unwrap_or(obs.now),
+        });
+    }
+}
+
 pub(crate) fn detect_jobs(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     let Some(register) = obs.register else {
         return;
@@ -158,4 +190,5 @@ pub(crate) fn detect_jobs(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     latest_failures(obs, register, out);
     stalls(obs, register, out);
     repeated(obs, register, out);
+    gave_up(obs, register, out);
 }

@@ -1,11 +1,13 @@
 //! The plain data detection reads. Built by the heartbeat from files and git; built by hand
 //! in tests.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::config::Thresholds;
+use crate::dispatch::Hold;
 use crate::register::Register;
 use crate::task::{InvalidTask, Plan, Task};
 use crate::worktree::WorktreeObservation;
@@ -30,6 +32,8 @@ pub(crate) struct Observations<'a> {
     pub(crate) register: Option<&'a Register>,
     pub(crate) register_problem: Option<&'a RegisterProblem>,
     pub(crate) worktrees: &'a WorktreeObservation,
+    /// Tasks the retry policy holds back, and why.
+    pub(crate) holds: &'a BTreeMap<String, Hold>,
     pub(crate) max_workers: u32,
     pub(crate) thresholds: &'a Thresholds,
     pub(crate) now: DateTime<Utc>,

@@ -45,6 +45,9 @@ pub(crate) enum SignalCode {
     DispatchStalled,
     /// One task failed `repeated_failure_count` times within `repeated_failure_window`.
     RepeatedFailure,
+    /// A task failed `max_attempts` times in a row; warden leaves it alone until
+    /// `warden retry`.
+    DispatchGaveUp,
     /// A task has been in progress with no activity for `stuck_after`.
     StuckInProgress,
     /// Worker capacity is free while the queue is not empty, for `worker_idle_after`.
@@ -65,11 +68,12 @@ pub(crate) enum SignalCode {
 
 impl SignalCode {
     #[cfg(test)]
-    pub(crate) const ALL: [Self; 12] = [
+    pub(crate) const ALL: [Self; 13] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
         Self::RepeatedFailure,
+        Self::DispatchGaveUp,
         Self::StuckInProgress,
         Self::WorkerIdle,
         Self::PickupOverdue,
@@ -86,6 +90,7 @@ impl SignalCode {
             Self::DispatchInterrupted => "dispatch_interrupted",
             Self::DispatchStalled => "dispatch_stalled",
             Self::RepeatedFailure => "repeated_failure",
+            Self::DispatchGaveUp => "dispatch_gave_up",
             Self::StuckInProgress => "stuck_in_progress",
             Self::WorkerIdle => "worker_idle",
             Self::PickupOverdue => "pickup_overdue",

@@ -55,6 +55,7 @@ fn job(n: u32, task: &str, started_ago: i64) -> JobRecord {
         end: None,
         last_output_at: None,
         log_path: PathBuf::from(format!("tasks/logs/dispatch-{task}.log")),
+        killed: false,
     }
 }
 
@@ -77,6 +78,7 @@ struct World {
     worktrees: WorktreeObservation,
     register_problem: Option<RegisterProblem>,
     max_workers: u32,
+    holds: std::collections::BTreeMap<String, crate::dispatch::Hold>,
 }
 
 impl World {
@@ -107,6 +109,7 @@ impl World {
             register: self.register_problem.is_none().then_some(&register),
             register_problem: self.register_problem.as_ref(),
             worktrees: &self.worktrees,
+            holds: &self.holds,
             max_workers: self.max_workers,
             thresholds: &thresholds,
             now: now(),
@@ -436,6 +439,41 @@ fn worker_idle() {
 }
 
 #[test]
+fn dispatch_gave_up() {
+    let gave_up = |status: Status| {
+        let mut w = World::tasks(vec![task("t", status, HOUR)]).jobs(
+            (1..=3)
+                .map(|i| {
+                    ended(
+                        job(i, "t", 100 * i64::from(4 - i)),
+                        90 * i64::from(4 - i),
+                        exit(1),
+                    )
+                })
+                .collect(),
+        );
+        w.holds
+            .insert("t".into(), crate::dispatch::Hold::GaveUp { attempts: 3 });
+        w
+    };
+    table(
+        SignalCode::DispatchGaveUp,
+        vec![
+            ("the policy gave up", gave_up(Status::Ready), 1),
+            ("done meanwhile", gave_up(Status::Completed), 0),
+            (
+                "no hold",
+                World::tasks(vec![task("t", Status::Ready, HOUR)]),
+                0,
+            ),
+        ],
+    );
+    let s = &gave_up(Status::Ready).codes(SignalCode::DispatchGaveUp)[0];
+    assert_eq!(s.evidence.job.as_deref(), Some("j3"));
+    assert!(s.message.contains("warden retry t"), "{}", s.message);
+}
+
+#[test]
 fn task_invalid() {
     let mut w = World::tasks(vec![task("ok", Status::Ready, 0)]);
     w.invalid.push(InvalidTask {
@@ -652,6 +690,7 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "dispatch_interrupted",
             "dispatch_stalled",
             "repeated_failure",
+            "dispatch_gave_up",
             "stuck_in_progress",
             "worker_idle",
             "pickup_overdue",

@@ -1,5 +1,6 @@
 //! The register: one record per dispatch attempt (a *job*), in `.warden/register.json`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -61,6 +62,9 @@ pub(crate) struct JobRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) last_output_at: Option<DateTime<Utc>>,
     pub(crate) log_path: PathBuf,
+    /// Stopped by `warden kill`: not redispatched until `warden retry`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) killed: bool,
 }
 
 impl JobRecord {
@@ -80,6 +84,10 @@ impl JobRecord {
 pub(crate) struct Register {
     pub(crate) format_version: u32,
     pub(crate) jobs: Vec<JobRecord>,
+    /// Per task: the attempt number at which `warden retry` last reset it; only attempts
+    /// after it count toward `max_attempts` and backoff.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) retries: BTreeMap<String, u32>,
 }
 
 impl Default for Register {
@@ -87,6 +95,7 @@ impl Default for Register {
         Self {
             format_version: REGISTER_FORMAT_VERSION,
             jobs: Vec::new(),
+            retries: BTreeMap::new(),
         }
     }
 }

@@ -80,13 +80,6 @@ pub(crate) fn load_register(path: &Path) -> Result<Register, RegisterError> {
 }
 
 /// Saves the register and its backup, atomically each.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the supervisor writes the register from issue 3 on"
-    )
-)]
 pub(crate) fn save_register(path: &Path, register: &Register) -> Result<(), RegisterError> {
     let mut bytes = serde_json::to_vec_pretty(register).map_err(RegisterError::Encode)?;
     bytes.push(b'\n');
@@ -121,6 +114,7 @@ mod tests {
             }),
             last_output_at: None,
             log_path: PathBuf::from("tasks/logs/dispatch-t.log"),
+            killed: false,
         }
     }
 
@@ -135,6 +129,7 @@ mod tests {
         let register = Register {
             format_version: REGISTER_FORMAT_VERSION,
             jobs: vec![job(1), job(2)],
+            retries: [("t".to_owned(), 1)].into(),
         };
         save_register(&path, &register).expect("save");
         assert_eq!(load_register(&path).expect("load"), register);

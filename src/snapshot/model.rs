@@ -95,6 +95,8 @@ pub(crate) struct TaskEntry {
     pub(crate) dispatchable: bool,
     /// The live job working on this task, if any.
     pub(crate) worker: Option<String>,
+    /// Why the retry policy holds the task back (backoff, gave up, succeeded, killed).
+    pub(crate) hold: Option<String>,
     /// 0-based place in `queue`, when dispatchable.
     pub(crate) queue_position: Option<usize>,
     /// Codes of every active signal about this task, most severe first.

@@ -39,6 +39,8 @@ pub(crate) struct Activity {
     pub(crate) running: BTreeSet<String>,
     /// Per task: when its latest attempt ended. A failed task waits again from then.
     pub(crate) last_ended: BTreeMap<String, DateTime<Utc>>,
+    /// Tasks the retry policy holds back (backoff, gave up, succeeded, killed).
+    pub(crate) held: BTreeSet<String>,
 }
 
 /// Strongly connected components with more than one member, or with a self-edge, found with
@@ -152,6 +154,7 @@ pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
         }
         let dispatchable = task.status() == Status::Ready
             && !activity.running.contains(task.id())
+            && !activity.held.contains(task.id())
             && missing.is_empty()
             && cancelled.is_empty()
             && waiting.is_empty()
@@ -264,13 +267,16 @@ mod tests {
     #[test]
     fn running_tasks_leave_the_queue_and_failures_restart_the_wait() {
         let tasks = [t("busy", Ready, P0, &[], 0), t("failed", Ready, P1, &[], 0)];
-        let activity = Activity {
+        let mut activity = Activity {
             running: ["busy".to_owned()].into(),
             last_ended: [("failed".to_owned(), at(45))].into(),
+            held: BTreeSet::new(),
         };
         let p = plan(&tasks, &activity);
         assert_eq!(p.queue, ["failed"]);
         assert_eq!(p.ready_since["failed"], at(45));
+        activity.held.insert("failed".to_owned());
+        assert!(plan(&tasks, &activity).queue.is_empty(), "held tasks wait");
     }
 
     #[test]

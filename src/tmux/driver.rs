@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use tmux_interface::{
-    CapturePane, DisplayMessage, HasSession, KillPane, KillServer, KillSession, ListPanes,
-    NewSession, NewWindow, PipePane, RespawnPane, SelectLayout, SetOption, SplitWindow,
-    Tmux as Builder, TmuxCommand,
+    CapturePane, DisplayMessage, HasSession, KillPane, KillServer, ListPanes, NewSession,
+    NewWindow, PipePane, RespawnPane, SelectLayout, SetOption, SplitWindow, Tmux as Builder,
+    TmuxCommand,
 };
 
 use super::format::{
@@ -60,6 +60,17 @@ fn spawn_args<'a>(cmd: &mut TmuxCommand<'a>, spawn: &Spawn<'a>) {
     }
 }
 
+/// `pipe-pane -O`: the pane's output goes to the command. tmux_interface 0.4 swaps its
+/// `stdout()`/`stdin()` setters (`stdout()` emits `-I`), so the flag is chosen by what it
+/// emits, and a test pins the argv.
+fn pipe_pane_out<'a>(pane: &'a str, shell_command: &'a str) -> TmuxCommand<'a> {
+    PipePane::new()
+        .stdin()
+        .target_pane(pane)
+        .shell_command(shell_command)
+        .build()
+}
+
 impl Tmux {
     pub(crate) fn new(socket: impl Into<String>) -> Self {
         Self {
@@ -68,10 +79,6 @@ impl Tmux {
             ),
             socket: socket.into(),
         }
-    }
-
-    pub(crate) fn socket(&self) -> &str {
-        &self.socket
     }
 
     /// The argv after `tmux` for a sequence of commands (joined with `;`).
@@ -284,14 +291,7 @@ impl Tmux {
     /// Copies everything the pane prints to `shell_command`'s stdin (tmux runs it with
     /// `/bin/sh -c`; callers quote).
     pub(crate) fn pipe_pane(&self, pane: &str, shell_command: &str) -> Result<(), TmuxError> {
-        self.run(vec![
-            PipePane::new()
-                .stdout()
-                .target_pane(pane)
-                .shell_command(shell_command)
-                .build(),
-        ])
-        .map(drop)
+        self.run(vec![pipe_pane_out(pane, shell_command)]).map(drop)
     }
 
     pub(crate) fn respawn_pane(&self, pane: &str, spawn: &Spawn<'_>) -> Result<(), TmuxError> {
@@ -302,11 +302,6 @@ impl Tmux {
 
     pub(crate) fn kill_pane(&self, pane: &str) -> Result<(), TmuxError> {
         self.run(vec![KillPane::new().target_pane(pane).build()])
-            .map(drop)
-    }
-
-    pub(crate) fn kill_session(&self, session: &str) -> Result<(), TmuxError> {
-        self.run(vec![KillSession::new().target_session(session).build()])
             .map(drop)
     }
 
@@ -330,6 +325,12 @@ impl Tmux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipe_pane_sends_the_panes_output() {
+        let argv = Tmux::new("s").argv(vec![pipe_pane_out("%1", "cat")]);
+        assert_eq!(argv[4..], ["pipe-pane", "-O", "-t", "%1", "cat"]);
+    }
 
     #[test]
     fn argv_is_built_without_a_shell() {

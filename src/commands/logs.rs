@@ -1,0 +1,89 @@
+//! `warden logs TASK [-f] [--raw]` and `warden layouts`.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use super::output::print;
+use crate::config::LoadedConfig;
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+use crate::layout::list_layouts;
+use crate::logs::strip_escapes;
+use crate::supervisor::RuntimePaths;
+
+fn write_out(bytes: &[u8], raw: bool) -> Result<(), Error> {
+    let text = if raw {
+        bytes.to_vec()
+    } else {
+        strip_escapes(bytes)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn logs(
+    loaded: &LoadedConfig,
+    task: &str,
+    follow: bool,
+    raw: bool,
+) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let path = paths.log_for(task);
+    let mut file = std::fs::File::open(&path)
+        .map_err(|e| Error::Other(format!("failed to open log {}: {e}", path.display())))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::Other(format!("failed to read log {}: {e}", path.display())))?;
+    // Escapes are stripped a line at a time, so a sequence split by a read is never cut.
+    let cut = if follow {
+        bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    } else {
+        bytes.len()
+    };
+    write_out(&bytes[..cut], raw)?;
+    if !follow {
+        return Ok(ExitCode::Ok);
+    }
+    let mut pending = bytes[cut..].to_vec();
+    let mut pos = file.stream_position().unwrap_or(0);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(pos);
+        if len < pos {
+            pos = 0; // truncated or replaced
+        }
+        if len == pos {
+            continue;
+        }
+        let _ = file.seek(SeekFrom::Start(pos));
+        let mut chunk = Vec::new();
+        let _ = file.read_to_end(&mut chunk);
+        pos += chunk.len() as u64;
+        pending.extend_from_slice(&chunk);
+        if let Some(i) = pending.iter().rposition(|&b| b == b'\n') {
+            let rest = pending.split_off(i + 1);
+            write_out(&pending, raw)?;
+            pending = rest;
+        }
+    }
+}
+
+pub(crate) fn layouts(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let entries = list_layouts(&paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let mut out = String::new();
+    for entry in entries {
+        match entry.layout {
+            Ok(l) => out.push_str(&format!(
+                "{:<12} {}  ({})\n",
+                entry.name, l.description, l.source
+            )),
+            Err(e) => out.push_str(&format!("{:<12} unusable: {e}\n", entry.name)),
+        }
+    }
+    print(&out)?;
+    Ok(ExitCode::Ok)
+}

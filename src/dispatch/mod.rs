@@ -1,0 +1,7 @@
+//! Dispatch: the argv template and safe names, the retry policy, and launching a job.
+
+mod policy;
+mod template;
+
+pub(crate) use policy::{Hold, Policy, holds, next_attempt};
+pub(crate) use template::{Placeholders, safe_name};
