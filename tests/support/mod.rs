@@ -6,6 +6,8 @@
     reason = "each test file uses a different part of the support module"
 )]
 
+pub(crate) mod live;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
@@ -28,7 +30,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Self {
+    pub(crate) fn from(out: Output) -> Self {
         Self {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1,0 +1,190 @@
+//! A repository with a live warden session on its own private tmux server. Dropping it
+//! stops the workers, kills that server by its socket name and removes the socket file;
+//! nothing else on the machine is touched.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Repo, Run};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub(crate) struct Live {
+    pub(crate) repo: Repo,
+    pub(crate) socket: String,
+}
+
+impl Live {
+    /// A git repository with `scripts/fake-agent` and this `warden.toml`.
+    pub(crate) fn new(config: &str) -> Self {
+        let repo = Repo::new();
+        let agent = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/fake-agent"))
+            .expect("fake agent");
+        repo.write_aged("scripts/fake-agent", agent, 0);
+        make_executable(&repo.path("scripts/fake-agent"));
+        repo.write_aged("warden.toml", config, 0);
+        let git = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(repo.root())
+            .status()
+            .expect("git init");
+        assert!(git.success());
+        let socket = format!(
+            "wt-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        Self { repo, socket }
+    }
+
+    /// A task file, written now (not aged, so nothing looks stale).
+    pub(crate) fn task(&self, id: &str, front: &str) -> &Self {
+        self.repo.write_aged(
+            &format!("tasks/{id}.md"),
+            format!("---\nid: {id}\n{front}\n---\n"),
+            0,
+        );
+        self
+    }
+
+    /// `warden ARGS` in the repository, on this test's tmux server, with the real clock.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.repo.command(args);
+        cmd.env_remove("WARDEN_FAKE_NOW")
+            .env("WARDEN_TMUX_SOCKET", &self.socket);
+        cmd
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run warden"))
+    }
+
+    pub(crate) fn up(&self, extra: &[&str]) {
+        let mut args = vec!["up"];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
+        assert_eq!(
+            run.code, 0,
+            "warden up failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+    }
+
+    pub(crate) fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .output()
+            .expect("run tmux")
+    }
+
+    pub(crate) fn register(&self) -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(self.repo.path(".warden/register.json")).unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The register's jobs for one task, in attempt order.
+    pub(crate) fn jobs(&self, task: &str) -> Vec<serde_json::Value> {
+        let mut jobs: Vec<serde_json::Value> = self.register()["jobs"]
+            .as_array()
+            .map(|a| a.iter().filter(|j| j["task"] == task).cloned().collect())
+            .unwrap_or_default();
+        jobs.sort_by_key(|j| j["attempt"].as_u64());
+        jobs
+    }
+
+    pub(crate) fn ended(job: &serde_json::Value) -> bool {
+        !job["ended_at"].is_null()
+    }
+
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(
+            self.repo
+                .path("tasks/logs/task_manager/latest.snapshot.json"),
+        )
+        .unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub(crate) fn signal_codes(&self) -> Vec<(String, String)> {
+        self.snapshot()["escalation"]["signals"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        (
+                            s["code"].as_str().unwrap_or("").to_owned(),
+                            s["subject"]["id"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn supervisor_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.repo.path(".warden/supervisor.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Polls `check` every 50 ms until it holds, or fails the test naming `what`.
+    pub(crate) fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&Self) -> bool) {
+        let start = Instant::now();
+        while !check(self) {
+            if start.elapsed() > timeout {
+                let screen = self.tmux(&["list-panes", "-a", "-F", "#{pane_id} #{window_name} dead=#{pane_dead} status=#{pane_dead_status} #{@warden_job}"]);
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}\nregister: {}\npanes:\n{}",
+                    serde_json::to_string_pretty(&self.register()).unwrap_or_default(),
+                    String::from_utf8_lossy(&screen.stdout)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub(crate) fn socket_file(&self) -> PathBuf {
+        let dir =
+            std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        dir.join(format!("tmux-{}", nix_uid())).join(&self.socket)
+    }
+
+    pub(crate) fn server_alive(&self) -> bool {
+        self.tmux(&["list-sessions"]).status.success()
+    }
+}
+
+fn nix_uid() -> u32 {
+    // The uid without a libc dependency: the owner of /proc/self.
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0)
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self
+            .command(&["down", "--kill-workers", "--timeout", "1s"])
+            .output();
+        let _ = self.tmux(&["kill-server"]);
+        let start = Instant::now();
+        while self.server_alive() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(self.socket_file());
+    }
+}
