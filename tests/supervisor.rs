@@ -296,6 +296,7 @@ fn down_kill_workers_leaves_no_process_behind() {
             .all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
     });
     assert!(!live.server_alive(), "the session's server is gone");
+    assert!(!live.socket_file().exists(), "and so is its socket file");
     for t in ["a", "b"] {
         let end = end_of(&live.jobs(t)[0]);
         assert!(
@@ -438,6 +439,81 @@ fn dispatch_without_a_supervisor_is_a_clear_error() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn dead_panes_stay_readable_then_their_screen_is_saved() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nkeep_dead_panes = \"2s\"\n[heartbeat]\ninterval = \"1s\"\n",
+    );
+    live.task("done", "status: ready\nfake: exit 4 0.1");
+    live.up(&[]);
+    live.wait_for("the job to end", WAIT, |l| {
+        l.jobs("done").first().is_some_and(Live::ended)
+    });
+    let job = live.jobs("done")[0]["job"]
+        .as_str()
+        .expect("job")
+        .to_owned();
+    let has_pane = |l: &Live| {
+        String::from_utf8_lossy(&l.tmux(&["list-panes", "-s", "-F", "#{@warden_job}"]).stdout)
+            .lines()
+            .any(|x| x == job)
+    };
+    assert!(has_pane(&live), "the dead pane stays for a while");
+    live.wait_for("the pane to be reaped", WAIT, |l| !has_pane(l));
+    let screen = live
+        .repo
+        .read(&format!("tasks/logs/dispatch-done.{job}.screen.txt"));
+    assert!(
+        screen.contains("giving up on task 'done' with exit code 4"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("[warden] job {job} exit 4")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 1\n[heartbeat]\ninterval = \"1s\"\n",
+    );
+    for t in ["a", "b", "c"] {
+        live.task(t, "status: ready\nfake: silent 60");
+    }
+    live.up(&[]);
+    live.wait_for("one worker", WAIT, |l| {
+        l.snapshot()["counts"]["workers_live"] == 1
+    });
+    let pid = live.supervisor_pid().expect("pid");
+    live.repo
+        .write_aged("warden.toml", "[dispatch]\nmax_workers = \"many\"\n", 0);
+    nix_kill(pid, 1);
+    let window = |l: &Live| {
+        String::from_utf8_lossy(
+            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
+                .stdout,
+        )
+        .into_owned()
+    };
+    live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
+        window(l).contains("keeping the previous config")
+    });
+    assert!(
+        window(&live).contains("warden.toml"),
+        "the error names the file"
+    );
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "still supervising"
+    );
+    live.repo.write_aged("warden.toml", "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 3\n[heartbeat]\ninterval = \"1s\"\n", 0);
+    nix_kill(pid, 1);
+    live.wait_for("three workers after a good reload", WAIT, |l| {
+        l.snapshot()["counts"]["workers_live"] == 3
+    });
 }
 
 fn nix_kill(pid: i32, sig: i32) {

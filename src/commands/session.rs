@@ -80,7 +80,7 @@ pub(crate) fn supervise(
         &override_flags(flags, config),
         &["heartbeat", "--no-write"],
     );
-    Supervisor::new(loaded, layout, exe)
+    Supervisor::new(loaded, flags.to_overrides(), layout, exe)
         .run(&view[1..])
         .map_err(|e| Error::Other(e.to_string()))?;
     Ok(ExitCode::Ok)
@@ -103,7 +103,7 @@ pub(crate) fn dispatch_once(
         &override_flags(flags, config),
         &["heartbeat", "--no-write"],
     );
-    let snapshot = Supervisor::new(loaded, layout, exe)
+    let snapshot = Supervisor::new(loaded, flags.to_overrides(), layout, exe)
         .run_once(&view[1..])
         .map_err(|e| Error::Other(e.to_string()))?;
     if json {

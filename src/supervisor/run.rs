@@ -156,22 +156,18 @@ impl Supervisor {
         Ok(())
     }
 
+    /// SIGHUP: read `warden.toml` again, with the flags the supervisor was started with
+    /// still on top. An invalid file changes nothing.
     fn reload(&mut self) {
         let old = self.tier1.loaded();
-        let overrides = crate::config::Overrides::default();
-        match load(&old.root, old.file.as_deref(), &overrides) {
-            Ok(mut fresh) => {
-                // Flags given at start keep their effect: re-apply what differs is not
-                // knowable here, so keep the old values of the overridable keys.
-                fresh.config.dispatch.max_workers = old.config.dispatch.max_workers;
-                fresh.config.escalation.enabled = old.config.escalation.enabled;
-                fresh.config.escalation.dry_run = old.config.escalation.dry_run;
-                tracing::info!(
+        match load(&old.root, old.file.as_deref(), &self.overrides) {
+            Ok(fresh) => {
+                tracing::warn!(
                     "reloaded {}",
                     fresh
                         .file
                         .as_ref()
-                        .map_or_else(|| "defaults".to_owned(), |f| f.display().to_string())
+                        .map_or_else(|| "the defaults".to_owned(), |f| f.display().to_string())
                 );
                 self.tier1 = crate::heartbeat::Tier1::new(fresh);
                 self.dirty = true;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::paths::RuntimePaths;
-use crate::config::LoadedConfig;
+use crate::config::{LoadedConfig, Overrides};
 use crate::detect::RegisterProblem;
 use crate::heartbeat::Tier1;
 use crate::layout::Layout;
@@ -57,10 +57,17 @@ pub(crate) struct Supervisor {
     pub(crate) output: Output,
     /// A job ended or a request changed something: run a heartbeat now.
     pub(crate) dirty: bool,
+    /// The flags (and environment variables) given at start, re-applied on reload.
+    pub(crate) overrides: Overrides,
 }
 
 impl Supervisor {
-    pub(crate) fn new(loaded: LoadedConfig, layout: Layout, exe: PathBuf) -> Self {
+    pub(crate) fn new(
+        loaded: LoadedConfig,
+        overrides: Overrides,
+        layout: Layout,
+        exe: PathBuf,
+    ) -> Self {
         let paths = RuntimePaths::new(&loaded);
         let tmux = Tmux::new(paths.tmux_socket.clone());
         let tier1 = Tier1::new(loaded);
@@ -82,6 +89,7 @@ impl Supervisor {
                 Output::Scroll
             },
             dirty: true,
+            overrides,
         }
     }
 

@@ -305,8 +305,29 @@ impl Tmux {
             .map(drop)
     }
 
+    /// Kills the server, waits (up to 5 s) until it is gone, and removes its socket file,
+    /// which tmux leaves behind. A new server on the same name right after `kill-server`
+    /// would otherwise race the old one's exit.
     pub(crate) fn kill_server(&self) -> Result<(), TmuxError> {
-        self.run(vec![KillServer::new().build()]).map(drop)
+        let result = self.run(vec![KillServer::new().build()]).map(drop);
+        let start = std::time::Instant::now();
+        while self
+            .run(vec![tmux_interface::ListSessions::new().build()])
+            .is_ok()
+            && start.elapsed() < std::time::Duration::from_secs(5)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_file(self.socket_file());
+        result
+    }
+
+    /// Where tmux puts this server's socket: `$TMUX_TMPDIR/tmux-<uid>/<name>`.
+    pub(crate) fn socket_file(&self) -> PathBuf {
+        let dir =
+            std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        dir.join(format!("tmux-{}", nix::unistd::getuid()))
+            .join(&self.socket)
     }
 
     /// Shows `message` in the status line of every client attached to `session`.
