@@ -59,7 +59,12 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                     cli.config.as_deref(),
                 )
             } else {
-                commands::heartbeat::run(Tier1::new(loaded), *once, *json, *no_write)
+                let tier1 = if *once {
+                    Tier1::new(loaded)
+                } else {
+                    Tier1::new(loaded).watching()
+                };
+                commands::heartbeat::run(tier1, *once, *json, *no_write)
             }
         }
         Command::Up { attach, layout } => commands::session::up(
@@ -125,6 +130,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 argv: argv.clone(),
             },
         ))),
+        Command::BenchExits { count, concurrency } => {
+            commands::bench_exits::run(*count, *concurrency)
+        }
         Command::BenchHeartbeat { tasks, rounds, dir } => {
             commands::bench::run(*tasks, *rounds, dir.as_deref())
         }

@@ -168,6 +168,14 @@ pub(crate) enum Command {
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
+    /// Measure exit-to-record latency against 100 ms polling (a benchmark, not a test).
+    #[command(hide = true)]
+    BenchExits {
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+    },
     /// Measure heartbeat cost over a generated backlog (a benchmark, not a test).
     #[command(hide = true)]
     BenchHeartbeat {

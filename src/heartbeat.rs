@@ -79,6 +79,13 @@ impl Tier1 {
         }
     }
 
+    /// For processes that pass again and again (the supervisor, the heartbeat loop): watch
+    /// the tasks folder so a quiet pass reads no file.
+    pub(crate) fn watching(mut self) -> Self {
+        self.store.watch();
+        self
+    }
+
     pub(crate) fn loaded(&self) -> &LoadedConfig {
         &self.loaded
     }

@@ -90,7 +90,7 @@ pub(crate) fn run(tasks: usize, rounds: usize, dir: Option<&Path>) -> Result<Exi
 
     let loaded = load(&root, None, &Overrides::default())?;
     let keep = loaded.config.heartbeat.keep_snapshots;
-    let mut tier1 = Tier1::new(loaded);
+    let mut tier1 = Tier1::new(loaded).watching();
     let snapshot_dir = tier1.snapshot_dir();
     let one = |tier1: &mut Tier1| -> Result<Timing, Error> {
         let started = Instant::now();

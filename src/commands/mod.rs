@@ -1,6 +1,7 @@
 //! One file per subcommand; each takes what it needs and returns an exit code.
 
 pub(crate) mod bench;
+pub(crate) mod bench_exits;
 pub(crate) mod check;
 pub(crate) mod control;
 pub(crate) mod heartbeat;

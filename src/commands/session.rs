@@ -124,7 +124,7 @@ fn wait_until_up(paths: &RuntimePaths, deadline: Duration) -> bool {
         ) {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(25));
+        std::thread::sleep(Duration::from_millis(5));
     }
     false
 }
@@ -174,8 +174,14 @@ pub(crate) fn up(
         {
             Some(p) => tmux.respawn_pane(&p.pane_id, &spawn).map_err(tmux_err)?,
             None => {
-                tmux.new_window(&paths.session, &layout.supervisor_window, &spawn, None)
-                    .map_err(tmux_err)?;
+                tmux.new_window(
+                    &paths.session,
+                    &layout.supervisor_window,
+                    &spawn,
+                    None,
+                    None,
+                )
+                .map_err(tmux_err)?;
             }
         }
     } else {

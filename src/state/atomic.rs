@@ -20,6 +20,32 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
     write_atomic_linked(path, None, bytes)
 }
 
+/// Temp file and rename, without fsync: atomic against a crashed process (readers see the
+/// old or the new file), not against a power cut. For the wrappers' job records, which
+/// must survive a supervisor crash and must not cost milliseconds of fsync on the path from
+/// a worker's exit to the supervisor knowing it; the register keeps the durable copy.
+pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
 /// Like `write_atomic`, and also makes `also` (in the same folder) a hard link to the same
 /// complete file: one write and one fsync give two names, as snapshots need for
 /// `<UTC>.snapshot.json` and `latest.snapshot.json`.

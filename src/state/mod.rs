@@ -2,4 +2,4 @@
 
 mod atomic;
 
-pub(crate) use atomic::{WriteError, write_atomic, write_atomic_linked};
+pub(crate) use atomic::{WriteError, write_atomic, write_atomic_linked, write_replace};

@@ -14,7 +14,7 @@ use crate::dispatch::{Placeholders, safe_name};
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
 use crate::task::Task;
-use crate::tmux::{NewPane, Spawn, Tmux, TmuxError};
+use crate::tmux::{NewPane, Spawn, Tmux, TmuxError, WindowSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LaunchError {
@@ -34,6 +34,16 @@ pub(crate) enum LaunchError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A job whose worktree and log exist, with its pane's command worked out.
+struct Ready {
+    argv: Vec<String>,
+    cwd: PathBuf,
+    env: Vec<(String, String)>,
+    pipe: String,
+    name: String,
+    go: PathBuf,
 }
 
 /// What launching needs from the supervisor.
@@ -104,8 +114,8 @@ impl Launcher<'_> {
         }
     }
 
-    /// Makes the job's worktree, pane and log, then lets the wrapper go.
-    pub(crate) fn start(&self, record: &JobRecord, task: &Task) -> Result<NewPane, LaunchError> {
+    /// Makes the job's worktree and log header, and works out the pane's command.
+    fn ready(&self, record: &JobRecord, task: &Task) -> Result<Ready, LaunchError> {
         let root = &self.paths.root;
         let cwd = match &record.worktree {
             Some(rel) => {
@@ -148,65 +158,131 @@ impl Launcher<'_> {
             "--".to_owned(),
         ];
         argv.extend(record.argv.iter().cloned());
-        let spawn = Spawn {
-            argv: &argv,
-            cwd: &cwd,
-            env: &env,
-        };
-        let pane = self.place(&spawn, record, task)?;
-        self.tmux.pipe_pane(
-            &pane.pane_id,
-            &format!("exec cat >> {}", sh_quote(&log.to_string_lossy())),
-        )?;
-        std::fs::create_dir_all(&self.paths.jobs)
-            .and_then(|()| std::fs::write(&go, b""))
-            .map_err(|source| LaunchError::Go {
-                path: go.clone(),
-                source,
-            })?;
-        Ok(pane)
+        Ok(Ready {
+            argv,
+            cwd,
+            env,
+            pipe: format!("exec cat >> {}", sh_quote(&log.to_string_lossy())),
+            name: format!(
+                "{}-{}",
+                self.layout.worker_window_prefix,
+                safe_name(task.id())
+            ),
+            go,
+        })
     }
 
-    fn place(
+    fn release(go: &Path, jobs: &Path) -> Result<(), LaunchError> {
+        std::fs::create_dir_all(jobs)
+            .and_then(|()| std::fs::write(go, b""))
+            .map_err(|source| LaunchError::Go {
+                path: go.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Starts every job: worktrees and logs first, then the panes (for one window per worker,
+    /// all in a single tmux call), then the "go" files. One result per job, in order.
+    pub(crate) fn start_all(
         &self,
-        spawn: &Spawn<'_>,
-        record: &JobRecord,
-        task: &Task,
-    ) -> Result<NewPane, LaunchError> {
+        jobs: &[(JobRecord, Task)],
+    ) -> Vec<Result<NewPane, LaunchError>> {
+        let readied: Vec<Result<Ready, LaunchError>> =
+            jobs.iter().map(|(r, t)| self.ready(r, t)).collect();
+        let mut placed: Vec<Option<Result<NewPane, LaunchError>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        if self.layout.workers == WorkerPlacement::Windows {
+            let batch: Vec<(usize, &Ready)> = readied
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.as_ref().ok().map(|r| (i, r)))
+                .collect();
+            let specs: Vec<WindowSpec<'_>> = batch
+                .iter()
+                .map(|(i, r)| WindowSpec {
+                    name: &r.name,
+                    spawn: Spawn {
+                        argv: &r.argv,
+                        cwd: &r.cwd,
+                        env: &r.env,
+                    },
+                    job: Some(&jobs[*i].0.job),
+                    pipe: Some(&r.pipe),
+                })
+                .collect();
+            let (panes, error) = self.tmux.new_windows(&self.paths.session, &specs);
+            let why = error.map_or_else(
+                || "tmux made fewer windows than asked".to_owned(),
+                |e| e.to_string(),
+            );
+            let mut panes = panes.into_iter();
+            for (i, _) in &batch {
+                placed[*i] = Some(panes.next().ok_or_else(|| {
+                    LaunchError::Tmux(TmuxError::Failed {
+                        command: "new-window".to_owned(),
+                        stderr: why.clone(),
+                    })
+                }));
+            }
+        }
+        readied
+            .into_iter()
+            .zip(placed)
+            .zip(jobs)
+            .map(|((ready, placed), (record, _))| {
+                let ready = ready?;
+                let pane = match placed {
+                    Some(result) => result?,
+                    None => self.place(&ready, &record.job)?,
+                };
+                Self::release(&ready.go, &self.paths.jobs)?;
+                Ok(pane)
+            })
+            .collect()
+    }
+
+    /// One pane for one job, per the layout (the tiled layout; windows go in batches).
+    fn place(&self, ready: &Ready, job: &str) -> Result<NewPane, LaunchError> {
         let session = &self.paths.session;
         let prefix = &self.layout.worker_window_prefix;
-        match self.layout.workers {
-            WorkerPlacement::Windows => {
-                let name = format!("{prefix}-{}", safe_name(task.id()));
+        let spawn = Spawn {
+            argv: &ready.argv,
+            cwd: &ready.cwd,
+            env: &ready.env,
+        };
+        if self.layout.workers == WorkerPlacement::Windows {
+            return Ok(self.tmux.new_window(
+                session,
+                &ready.name,
+                &spawn,
+                Some(job),
+                Some(&ready.pipe),
+            )?);
+        }
+        // The newest worker window with room, else a new one.
+        let panes = self.tmux.list_panes(session)?;
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for p in panes
+            .iter()
+            .filter(|p| p.window_name.starts_with(prefix.as_str()) && p.job.is_some())
+        {
+            match counts.iter_mut().find(|(w, _)| *w == p.window_id) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((p.window_id.clone(), 1)),
+            }
+        }
+        let limit = usize::from(self.layout.panes_per_window.max(1));
+        match counts.iter().rev().find(|(_, n)| *n < limit) {
+            Some((window, _)) => {
                 Ok(self
                     .tmux
-                    .new_window(session, &name, spawn, Some(&record.job))?)
+                    .split_window(window, &spawn, Some(job), Some(&ready.pipe))?)
             }
-            WorkerPlacement::Tiled => {
-                // The newest worker window with room, else a new one.
-                let panes = self.tmux.list_panes(session)?;
-                let mut counts: Vec<(String, String, usize)> = Vec::new();
-                for p in panes
-                    .iter()
-                    .filter(|p| p.window_name.starts_with(prefix.as_str()) && p.job.is_some())
-                {
-                    match counts.iter_mut().find(|(w, _, _)| *w == p.window_id) {
-                        Some(entry) => entry.2 += 1,
-                        None => counts.push((p.window_id.clone(), p.window_name.clone(), 1)),
-                    }
-                }
-                let limit = usize::from(self.layout.panes_per_window.max(1));
-                match counts.iter().rev().find(|(_, _, n)| *n < limit) {
-                    Some((window, _, _)) => {
-                        Ok(self.tmux.split_window(window, spawn, Some(&record.job))?)
-                    }
-                    None => {
-                        let name = format!("{prefix}{}", counts.len() + 1);
-                        Ok(self
-                            .tmux
-                            .new_window(session, &name, spawn, Some(&record.job))?)
-                    }
-                }
+            None => {
+                let name = format!("{prefix}{}", counts.len() + 1);
+                Ok(self
+                    .tmux
+                    .new_window(session, &name, &spawn, Some(job), Some(&ready.pipe))?)
             }
         }
     }

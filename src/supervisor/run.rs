@@ -135,7 +135,9 @@ impl Supervisor {
     /// Makes sure the session exists; outside `warden up` the first window is a read-only
     /// live view of the heartbeat.
     fn ensure_session(&mut self, view_args: &[String]) -> Result<(), SuperviseError> {
-        if !self.tmux.has_session(&self.paths.session) {
+        // The server's pid doubles as "the session exists" (one tmux call, not two).
+        self.server_pid = self.tmux.session_server_pid(&self.paths.session).ok();
+        if self.server_pid.is_none() {
             let mut argv = vec![self.exe.to_string_lossy().into_owned()];
             argv.extend(view_args.iter().cloned());
             let spawn = Spawn {
@@ -151,8 +153,8 @@ impl Supervisor {
                     (200, 50),
                 )
                 .map_err(|e| SuperviseError::Start(e.to_string()))?;
+            self.server_pid = self.tmux.server_pid().ok();
         }
-        self.server_pid = self.tmux.server_pid().ok();
         Ok(())
     }
 
@@ -169,7 +171,7 @@ impl Supervisor {
                         .as_ref()
                         .map_or_else(|| "the defaults".to_owned(), |f| f.display().to_string())
                 );
-                self.tier1 = crate::heartbeat::Tier1::new(fresh);
+                self.tier1 = crate::heartbeat::Tier1::new(fresh).watching();
                 self.dirty = true;
             }
             Err(e) => tracing::error!("{e}; keeping the previous config"),
@@ -321,9 +323,10 @@ impl Supervisor {
         let max =
             usize::try_from(self.tier1.loaded().config.dispatch.max_workers).unwrap_or(usize::MAX);
         let free = max.saturating_sub(register.live_jobs().count());
+        let tasks: Vec<String> = queue.iter().take(free).cloned().collect();
         let mut started = 0;
-        for task in queue.iter().take(free) {
-            match self.launch(task, now) {
+        for (task, result) in tasks.iter().zip(self.launch_many(&tasks, now)) {
+            match result {
                 Ok(job) => {
                     started += 1;
                     tracing::info!("dispatched {task} as {job}");
@@ -334,24 +337,52 @@ impl Supervisor {
         started
     }
 
-    /// Launches one job for `task` now. The register entry is saved before anything is
-    /// started, so a crash in between leaves a record to reconcile, never an unknown pane.
-    pub(crate) fn launch(&mut self, task_id: &str, now: DateTime<Utc>) -> Result<String, String> {
-        let task = self
-            .tier1
-            .task(task_id)
-            .ok_or_else(|| format!("no task {task_id:?}"))?;
-        let Ok(register) = &mut self.register else {
-            return Err(
-                "the register is unreadable; dispatch is refused until it is fixed".to_owned(),
-            );
-        };
-        if register.live_jobs().any(|j| j.task == task_id) {
-            return Err(format!("{task_id} is already running"));
-        }
-        let job_id = Self::next_job_id(register);
-        let attempt = next_attempt(register, task_id);
+    /// Launches one job for `task` now.
+    pub(crate) fn launch(&mut self, task: &str, now: DateTime<Utc>) -> Result<String, String> {
+        self.launch_many(&[task.to_owned()], now)
+            .pop()
+            .unwrap_or_else(|| Err("nothing was launched".to_owned()))
+    }
+
+    /// Launches a job for each task. Every register entry is saved before anything starts
+    /// (a crash in between leaves records to reconcile, never an unknown pane), and saved
+    /// once more after: two register writes per round, not two per job.
+    fn launch_many(&mut self, tasks: &[String], now: DateTime<Utc>) -> Vec<Result<String, String>> {
         let config = self.tier1.loaded().config.clone();
+        let mut prepared = Vec::new();
+        let mut results: Vec<Result<String, String>> = Vec::with_capacity(tasks.len());
+        {
+            let Ok(register) = &mut self.register else {
+                let refused = "the register is unreadable; dispatch is refused until it is fixed";
+                return tasks.iter().map(|_| Err(refused.to_owned())).collect();
+            };
+            let launcher = Launcher {
+                paths: &self.paths,
+                config: &config,
+                tmux: &self.tmux,
+                layout: &self.layout,
+                exe: &self.exe,
+            };
+            for task_id in tasks {
+                let Some(task) = self.tier1.task(task_id) else {
+                    results.push(Err(format!("no task {task_id:?}")));
+                    continue;
+                };
+                if register.live_jobs().any(|j| &j.task == task_id) {
+                    results.push(Err(format!("{task_id} is already running")));
+                    continue;
+                }
+                let job_id = Self::next_job_id(register);
+                let record = launcher.prepare(&task, &job_id, next_attempt(register, task_id), now);
+                register.jobs.push(record.clone());
+                results.push(Ok(job_id));
+                prepared.push((results.len() - 1, record, task));
+            }
+        }
+        if prepared.is_empty() {
+            return results;
+        }
+        self.save();
         let launcher = Launcher {
             paths: &self.paths,
             config: &config,
@@ -359,35 +390,44 @@ impl Supervisor {
             layout: &self.layout,
             exe: &self.exe,
         };
-        let record = launcher.prepare(&task, &job_id, attempt, now);
-        register.jobs.push(record.clone());
-        self.save();
-        let result = launcher.start(&record, &task);
-        let Ok(register) = &mut self.register else {
-            return Err("the register became unreadable".to_owned());
-        };
-        let Some(entry) = register.jobs.iter_mut().find(|j| j.job == job_id) else {
-            return Err("the job vanished from the register".to_owned());
-        };
-        match result {
-            Ok(pane) => {
-                entry.pane = Some(pane.pane_id);
-                self.save();
-                if config.dispatch.mark_started_on_dispatch {
-                    self.mark_started(&task, now);
+        let batch: Vec<_> = prepared
+            .iter()
+            .map(|(_, record, task)| (record.clone(), task.clone()))
+            .collect();
+        let outcomes = launcher.start_all(&batch);
+        let mut notes = Vec::new();
+        if let Ok(register) = &mut self.register {
+            for ((slot, record, task), outcome) in prepared.iter().zip(outcomes) {
+                let Some(entry) = register.jobs.iter_mut().find(|j| j.job == record.job) else {
+                    continue;
+                };
+                match outcome {
+                    Ok(pane) => {
+                        entry.pane = Some(pane.pane_id);
+                        notes.push((task.clone(), format!("{} as {}", record.task, record.job)));
+                    }
+                    Err(e) => {
+                        entry.ended_at = Some(now);
+                        entry.end = Some(JobEnd::Lost {
+                            reason: format!("failed to start: {e}"),
+                        });
+                        results[*slot] = Err(e.to_string());
+                    }
                 }
-                self.notify(&format!("warden: dispatched {task_id} as {job_id}"));
-                Ok(job_id)
-            }
-            Err(e) => {
-                entry.ended_at = Some(now);
-                entry.end = Some(JobEnd::Lost {
-                    reason: format!("failed to start: {e}"),
-                });
-                self.save();
-                Err(e.to_string())
             }
         }
+        self.save();
+        if config.dispatch.mark_started_on_dispatch {
+            for (task, _) in &notes {
+                self.mark_started(task, now);
+            }
+        }
+        if !notes.is_empty() {
+            // One message per round: each is a tmux client call.
+            let list: Vec<&str> = notes.iter().map(|(_, n)| n.as_str()).collect();
+            self.notify(&format!("warden: dispatched {}", list.join(", ")));
+        }
+        results
     }
 
     fn mark_started(&self, task: &crate::task::Task, now: DateTime<Utc>) {

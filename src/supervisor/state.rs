@@ -70,7 +70,7 @@ impl Supervisor {
     ) -> Self {
         let paths = RuntimePaths::new(&loaded);
         let tmux = Tmux::new(paths.tmux_socket.clone());
-        let tier1 = Tier1::new(loaded);
+        let tier1 = Tier1::new(loaded).watching();
         let register = tier1.load_register();
         Self {
             tier1,

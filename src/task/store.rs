@@ -95,8 +95,18 @@ impl TaskStore {
             cache: HashMap::new(),
             generation: 0,
             last: None,
-            watcher: Watcher::new(),
+            watcher: None,
             fully_watched: false,
+        }
+    }
+
+    /// Watches the folders for changes from now on, so quiet rescans skip the walk. Worth
+    /// it only for a process that scans again and again: closing a watcher with many
+    /// watches costs the kernel milliseconds.
+    pub(crate) fn watch(&mut self) {
+        if self.watcher.is_none() {
+            self.watcher = Watcher::new();
+            self.fully_watched = false;
         }
     }
 
@@ -373,6 +383,7 @@ mod tests {
         let root = dir.path();
         write(root, "tasks/a.md", "---\nid: a\n---\n");
         let mut store = store(root);
+        store.watch();
         assert!(store.scan().expect("scan").walked);
         let quiet = store.scan().expect("scan");
         assert!(!quiet.walked, "nothing changed, so no walk");

@@ -39,6 +39,15 @@ pub(crate) struct Spawn<'a> {
     pub(crate) env: &'a [(String, String)],
 }
 
+/// One window to make in a batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WindowSpec<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) spawn: Spawn<'a>,
+    pub(crate) job: Option<&'a str>,
+    pub(crate) pipe: Option<&'a str>,
+}
+
 /// One private tmux server, by socket name (`tmux -L`).
 #[derive(Debug, Clone)]
 pub(crate) struct Tmux {
@@ -63,7 +72,7 @@ fn spawn_args<'a>(cmd: &mut TmuxCommand<'a>, spawn: &Spawn<'a>) {
 /// `pipe-pane -O`: the pane's output goes to the command. tmux_interface 0.4 swaps its
 /// `stdout()`/`stdin()` setters (`stdout()` emits `-I`), so the flag is chosen by what it
 /// emits, and a test pins the argv.
-fn pipe_pane_out<'a>(pane: &'a str, shell_command: &'a str) -> TmuxCommand<'a> {
+fn pipe_pane_out(pane: String, shell_command: &str) -> TmuxCommand<'_> {
     PipePane::new()
         .stdin()
         .target_pane(pane)
@@ -202,66 +211,155 @@ impl Tmux {
         })
     }
 
-    /// A new window at the end of `session` running `spawn`, tagged with `@warden_job`.
+    /// Commands that tag the pane `target` resolves to and attach its log, for the same
+    /// client call that made the pane (one fork per worker instead of three).
+    fn worker_setup<'a>(
+        target: &str,
+        job: Option<&'a str>,
+        pipe: Option<&'a str>,
+    ) -> Vec<TmuxCommand<'a>> {
+        let mut cmds = Vec::new();
+        if let Some(job) = job {
+            cmds.push(
+                SetOption::new()
+                    .pane()
+                    .target_pane(target.to_owned())
+                    .option("@warden_job")
+                    .value(job)
+                    .build(),
+            );
+        }
+        if let Some(pipe) = pipe {
+            cmds.push(pipe_pane_out(target.to_owned(), pipe));
+        }
+        cmds
+    }
+
+    /// The server's pid, asked through `session`: an error when the session does not exist.
+    pub(crate) fn session_server_pid(&self, session: &str) -> Result<i32, TmuxError> {
+        let out = self.run(vec![
+            DisplayMessage::new()
+                .print()
+                .target_pane(format!("{session}:"))
+                .message("#{pid}")
+                .build(),
+        ])?;
+        out.trim().parse().map_err(|_| {
+            TmuxError::Format(FormatError {
+                line: out.trim().to_owned(),
+                why: "server pid is not a number",
+            })
+        })
+    }
+
+    /// A new window after the last one of `session` running `spawn`, tagged with
+    /// `@warden_job` and its output piped to `pipe`, all in one client call: `{end}` names the
+    /// window just made (`-a` puts it last), so no pane id is needed in between.
     pub(crate) fn new_window(
         &self,
         session: &str,
         name: &str,
         spawn: &Spawn<'_>,
         job: Option<&str>,
+        pipe: Option<&str>,
     ) -> Result<NewPane, TmuxError> {
+        let end = format!("{session}:{{end}}");
         let mut cmd = NewWindow::new()
             .detached()
+            .after()
             .print()
             .format(NEW_PANE_FORMAT)
-            .target_window(format!("{session}:"))
+            .target_window(end.clone())
             .window_name(name)
             .build();
         spawn_args(&mut cmd, spawn);
-        let pane = parse_new_pane(&self.run(vec![cmd])?)?;
-        if let Some(job) = job {
-            self.tag_pane(&pane.pane_id, job)?;
-        }
-        Ok(pane)
+        let mut cmds = vec![cmd];
+        cmds.extend(Self::worker_setup(&end, job, pipe));
+        Ok(parse_new_pane(&self.run(cmds)?)?)
     }
 
-    /// A new pane split from `target` (a window id), re-tiled, tagged with `@warden_job`.
+    /// Several windows in one client call, each made, tagged and piped as `new_window`
+    /// does. tmux stops at the first failing command, so the panes made before it are
+    /// returned in order with the error.
+    pub(crate) fn new_windows(
+        &self,
+        session: &str,
+        specs: &[WindowSpec<'_>],
+    ) -> (Vec<NewPane>, Option<TmuxError>) {
+        if specs.is_empty() {
+            return (Vec::new(), None);
+        }
+        let end = format!("{session}:{{end}}");
+        let mut cmds = Vec::new();
+        for spec in specs {
+            let mut cmd = NewWindow::new()
+                .detached()
+                .after()
+                .print()
+                .format(NEW_PANE_FORMAT)
+                .target_window(end.clone())
+                .window_name(spec.name)
+                .build();
+            spawn_args(&mut cmd, &spec.spawn);
+            cmds.push(cmd);
+            cmds.extend(Self::worker_setup(&end, spec.job, spec.pipe));
+        }
+        let argv = self.argv(cmds);
+        let out = Command::new(&self.bin)
+            .args(&argv)
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .stdin(Stdio::null())
+            .output();
+        let out = match out {
+            Ok(o) => o,
+            Err(source) => {
+                return (
+                    Vec::new(),
+                    Some(TmuxError::Spawn {
+                        bin: self.bin.clone(),
+                        source,
+                    }),
+                );
+            }
+        };
+        let panes: Vec<NewPane> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| parse_new_pane(l).ok())
+            .collect();
+        let error =
+            (!out.status.success() || panes.len() < specs.len()).then(|| TmuxError::Failed {
+                command: "new-window (batch)".to_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        (panes, error)
+    }
+
+    /// A new pane in the window `target` (a window id), re-tiled, tagged and piped, in one
+    /// client call: the split makes the new pane its window's active one, which `target`
+    /// then resolves to.
     pub(crate) fn split_window(
         &self,
         target: &str,
         spawn: &Spawn<'_>,
         job: Option<&str>,
+        pipe: Option<&str>,
     ) -> Result<NewPane, TmuxError> {
         let mut cmd = SplitWindow::new()
-            .detached()
             .print()
             .format(NEW_PANE_FORMAT)
             .target_pane(target)
             .build();
         spawn_args(&mut cmd, spawn);
-        let pane = parse_new_pane(&self.run(vec![cmd])?)?;
-        self.run(vec![
+        let mut cmds = vec![cmd];
+        cmds.extend(Self::worker_setup(target, job, pipe));
+        cmds.push(
             SelectLayout::new()
                 .target_pane(target)
                 .layout_name("tiled")
                 .build(),
-        ])?;
-        if let Some(job) = job {
-            self.tag_pane(&pane.pane_id, job)?;
-        }
-        Ok(pane)
-    }
-
-    fn tag_pane(&self, pane: &str, job: &str) -> Result<(), TmuxError> {
-        self.run(vec![
-            SetOption::new()
-                .pane()
-                .target_pane(pane)
-                .option("@warden_job")
-                .value(job)
-                .build(),
-        ])
-        .map(drop)
+        );
+        Ok(parse_new_pane(&self.run(cmds)?)?)
     }
 
     /// Every pane of the session.
@@ -286,12 +384,6 @@ impl Tmux {
                 .target_pane(pane)
                 .build(),
         ])
-    }
-
-    /// Copies everything the pane prints to `shell_command`'s stdin (tmux runs it with
-    /// `/bin/sh -c`; callers quote).
-    pub(crate) fn pipe_pane(&self, pane: &str, shell_command: &str) -> Result<(), TmuxError> {
-        self.run(vec![pipe_pane_out(pane, shell_command)]).map(drop)
     }
 
     pub(crate) fn respawn_pane(&self, pane: &str, spawn: &Spawn<'_>) -> Result<(), TmuxError> {
@@ -349,7 +441,7 @@ mod tests {
 
     #[test]
     fn pipe_pane_sends_the_panes_output() {
-        let argv = Tmux::new("s").argv(vec![pipe_pane_out("%1", "cat")]);
+        let argv = Tmux::new("s").argv(vec![pipe_pane_out("%1".to_owned(), "cat")]);
         assert_eq!(argv[4..], ["pipe-pane", "-O", "-t", "%1", "cat"]);
     }
 

@@ -4,6 +4,6 @@ mod driver;
 mod format;
 mod naming;
 
-pub(crate) use driver::{Spawn, Tmux, TmuxError};
+pub(crate) use driver::{Spawn, Tmux, TmuxError, WindowSpec};
 pub(crate) use format::{NewPane, PaneRow};
 pub(crate) use naming::{session_name, socket_name, stable_hash};

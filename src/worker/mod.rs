@@ -6,5 +6,5 @@ mod report;
 mod wrapper;
 
 pub(crate) use record::{WorkerRecord, read_record, record_path};
-pub(crate) use report::{Report, parse_report, socket_path};
+pub(crate) use report::{Report, ReportKind, parse_report, socket_path};
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::register::JobEnd;
-use crate::state::{WriteError, write_atomic};
+use crate::state::{WriteError, write_replace};
 
 pub(crate) const WORKER_RECORD_VERSION: u32 = 1;
 
@@ -50,7 +50,7 @@ pub(crate) fn record_path(jobs_dir: &Path, job: &str) -> PathBuf {
 pub(crate) fn write_record(path: &Path, record: &WorkerRecord) -> Result<(), RecordError> {
     let mut bytes = serde_json::to_vec_pretty(record).unwrap_or_default();
     bytes.push(b'\n');
-    write_atomic(path, &bytes)?;
+    write_replace(path, &bytes)?;
     Ok(())
 }
 

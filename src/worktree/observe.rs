@@ -42,6 +42,11 @@ pub(crate) fn observe_worktrees(root: &Path, worktrees_dir: &Path) -> WorktreeOb
         }
     }
     obs.on_disk.sort();
+    // No worktrees folder: nothing git could list there either, and no fork of git on
+    // every heartbeat of a repository that does not use worktrees.
+    if !worktrees_dir.is_dir() {
+        return obs;
+    }
     if !root.join(".git").exists() {
         obs.git_error = Some("not a git repository".to_owned());
         return obs;
