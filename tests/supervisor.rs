@@ -243,7 +243,7 @@ fn a_killed_supervisor_loses_nothing_and_repeats_nothing() {
         .to_owned();
     let record = live.repo.path(&format!(".warden/jobs/{short_job}.json"));
     live.wait_for("the short job to end unsupervised", WAIT, |_| {
-        std::fs::read_to_string(&record).is_ok_and(|t| t.contains("\"ended_at\""))
+        record_ended(&record)
     });
     assert!(
         !Live::ended(&live.jobs("short")[0]),
@@ -514,6 +514,100 @@ fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
     live.wait_for("three workers after a good reload", WAIT, |l| {
         l.snapshot()["counts"]["workers_live"] == 3
     });
+}
+
+#[test]
+fn compact_layout_tiles_workers_and_the_supervisor_stops_without_them() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 3\n[heartbeat]\ninterval = \"1s\"\n",
+    );
+    for t in ["a", "b", "c"] {
+        live.task(t, "status: ready\nfake: silent 60");
+    }
+    live.up(&["--layout", "compact"]);
+    live.wait_for("three workers", WAIT, |l| {
+        ["a", "b", "c"]
+            .iter()
+            .all(|t| l.jobs(t).first().is_some_and(|j| j["pane"].is_string()))
+    });
+    let panes = live.tmux(&["list-panes", "-s", "-F", "#{@warden_job} #{window_id}"]);
+    let panes = String::from_utf8_lossy(&panes.stdout).into_owned();
+    let windows: std::collections::BTreeSet<&str> = panes
+        .lines()
+        .filter(|l| l.starts_with('j'))
+        .filter_map(|l| l.split(' ').nth(1))
+        .collect();
+    assert_eq!(
+        windows.len(),
+        1,
+        "three workers tiled in one window: {panes}"
+    );
+
+    // SIGTERM stops the supervisor; the workers keep running.
+    let pid = live.supervisor_pid().expect("pid");
+    nix_kill(pid, 15);
+    live.wait_for("the supervisor to exit", WAIT, |_| {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    let alive = |l: &Live| {
+        String::from_utf8_lossy(
+            &l.tmux(&["list-panes", "-s", "-F", "#{@warden_job} #{pane_dead}"])
+                .stdout,
+        )
+        .lines()
+        .filter(|x| x.starts_with('j') && x.ends_with(" 0"))
+        .count()
+    };
+    assert_eq!(alive(&live), 3, "workers outlive their supervisor");
+    // `up` again adopts them; `down` without --kill-workers also leaves them running.
+    live.up(&[]);
+    let down = live.run(&["down"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(alive(&live), 3);
+    for t in ["a", "b", "c"] {
+        assert_eq!(live.jobs(t).len(), 1, "{t} was not dispatched twice");
+        assert!(!Live::ended(&live.jobs(t)[0]));
+    }
+}
+
+#[test]
+fn cron_mode_dispatches_once_and_records_exits_next_time() {
+    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\n");
+    live.task("job", "status: ready\nfake: exit 5 0.1");
+    let first = live.run(&["heartbeat", "--once", "--dispatch-ready"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("workers  1 running"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        live.supervisor_pid()
+            .is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()),
+        "no supervisor stays behind"
+    );
+    let job = live.jobs("job")[0]["job"].as_str().expect("job").to_owned();
+    let record = live.repo.path(&format!(".warden/jobs/{job}.json"));
+    live.wait_for("the worker to exit", WAIT, |_| record_ended(&record));
+    let second = live.run(&["heartbeat", "--once", "--dispatch-ready", "--json"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(end_of(&live.jobs("job")[0]), "exit 5");
+    let v: serde_json::Value = serde_json::from_str(&second.stdout).expect("json");
+    assert!(
+        v["escalation"]["signals"]
+            .as_array()
+            .expect("signals")
+            .iter()
+            .any(|s| s["code"] == "dispatch_failed")
+    );
+}
+
+/// The wrapper's record says the job ended.
+fn record_ended(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["ended_at"].is_string())
 }
 
 fn nix_kill(pid: i32, sig: i32) {
