@@ -86,6 +86,28 @@ fn exit_codes_and_signals_are_exact() {
 }
 
 #[test]
+fn many_workers_start_in_one_round() {
+    // Enough workers, with long argv, that one tmux command list would be too long.
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\", \"--\", \"{task_file}\", \"{worktree}\", \"{job}\"]\nmax_workers = 24\n[heartbeat]\ninterval = \"1s\"\n",
+    );
+    let ids: Vec<String> = (0..24)
+        .map(|i| format!("task-with-a-rather-long-name-{i:02}"))
+        .collect();
+    for id in &ids {
+        live.task(id, "status: ready\nfake: silent 30");
+    }
+    live.up(&[]);
+    live.wait_for("24 workers in panes", WAIT, |l| {
+        ids.iter().all(|t| {
+            l.jobs(t)
+                .first()
+                .is_some_and(|j| j["pane"].is_string() && !Live::ended(j))
+        })
+    });
+}
+
+#[test]
 fn a_missing_dispatch_command_is_exit_127() {
     for command in ["\"no-such-agent-xyz\"", "\"./no-such-agent\""] {
         let live = Live::new(&format!(

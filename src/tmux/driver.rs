@@ -278,19 +278,22 @@ impl Tmux {
         Ok(parse_new_pane(&self.run(cmds)?)?)
     }
 
-    /// Several windows in one client call, each made, tagged and piped as `new_window`
-    /// does. tmux stops at the first failing command, so the panes made before it are
-    /// returned in order with the error.
+    /// Several windows, each made, tagged and piped as `new_window` does, in as few client
+    /// calls as tmux accepts (it refuses a command list over about 16 KiB, so the list is cut
+    /// into chunks of at most `BATCH_BYTES`). tmux stops at the first failing command; the
+    /// panes made before it are returned in order with the error.
     pub(crate) fn new_windows(
         &self,
         session: &str,
         specs: &[WindowSpec<'_>],
     ) -> (Vec<NewPane>, Option<TmuxError>) {
-        if specs.is_empty() {
-            return (Vec::new(), None);
-        }
+        const BATCH_BYTES: usize = 8 * 1024;
         let end = format!("{session}:{{end}}");
-        let mut cmds = Vec::new();
+        let mut panes = Vec::new();
+        let mut chunk: Vec<TmuxCommand<'_>> = Vec::new();
+        let mut chunk_specs = 0;
+        let mut chunk_bytes = 0;
+        let mut chunks: Vec<(Vec<TmuxCommand<'_>>, usize)> = Vec::new();
         for spec in specs {
             let mut cmd = NewWindow::new()
                 .detached()
@@ -301,38 +304,57 @@ impl Tmux {
                 .window_name(spec.name)
                 .build();
             spawn_args(&mut cmd, &spec.spawn);
-            cmds.push(cmd);
+            let mut cmds = vec![cmd];
             cmds.extend(Self::worker_setup(&end, spec.job, spec.pipe));
+            let bytes: usize = cmds
+                .iter()
+                .flat_map(TmuxCommand::to_vec)
+                .map(|a| a.len() + 1)
+                .sum();
+            if chunk_specs > 0 && chunk_bytes + bytes > BATCH_BYTES {
+                chunks.push((std::mem::take(&mut chunk), chunk_specs));
+                chunk_specs = 0;
+                chunk_bytes = 0;
+            }
+            chunk.extend(cmds);
+            chunk_specs += 1;
+            chunk_bytes += bytes;
         }
-        let argv = self.argv(cmds);
-        let out = Command::new(&self.bin)
-            .args(&argv)
-            .env_remove("TMUX")
-            .env_remove("TMUX_PANE")
-            .stdin(Stdio::null())
-            .output();
-        let out = match out {
-            Ok(o) => o,
-            Err(source) => {
+        if chunk_specs > 0 {
+            chunks.push((chunk, chunk_specs));
+        }
+        for (cmds, wanted) in chunks {
+            let argv = self.argv(cmds);
+            let out = match Command::new(&self.bin)
+                .args(&argv)
+                .env_remove("TMUX")
+                .env_remove("TMUX_PANE")
+                .stdin(Stdio::null())
+                .output()
+            {
+                Ok(o) => o,
+                Err(source) => {
+                    let bin = self.bin.clone();
+                    return (panes, Some(TmuxError::Spawn { bin, source }));
+                }
+            };
+            let made: Vec<NewPane> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| parse_new_pane(l).ok())
+                .collect();
+            let complete = out.status.success() && made.len() == wanted;
+            panes.extend(made);
+            if !complete {
                 return (
-                    Vec::new(),
-                    Some(TmuxError::Spawn {
-                        bin: self.bin.clone(),
-                        source,
+                    panes,
+                    Some(TmuxError::Failed {
+                        command: "new-window (batch)".to_owned(),
+                        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
                     }),
                 );
             }
-        };
-        let panes: Vec<NewPane> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| parse_new_pane(l).ok())
-            .collect();
-        let error =
-            (!out.status.success() || panes.len() < specs.len()).then(|| TmuxError::Failed {
-                command: "new-window (batch)".to_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
-        (panes, error)
+        }
+        (panes, None)
     }
 
     /// A new pane in the window `target` (a window id), re-tiled, tagged and piped, in one
