@@ -108,6 +108,68 @@ fn many_workers_start_in_one_round() {
 }
 
 #[test]
+fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
+    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\nworktree = \"git\"\nbranch_prefix = \"agent/\"\n[heartbeat]\ninterval = \"1s\"\n");
+    live.task("wt", "status: ready\nfake: ok 0.2");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").arg("-C").arg(live.repo.root()).args(args).output().expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"]);
+    live.up(&[]);
+    live.wait_for("the job to end", WAIT, |l| l.jobs("wt").first().is_some_and(Live::ended));
+    let job = &live.jobs("wt")[0];
+    assert_eq!(end_of(job), "exit 0");
+    assert_eq!(job["worktree"], ".worktrees/wt");
+    assert!(live.repo.path(".worktrees/wt/.git").exists());
+    assert!(git(&["worktree", "list", "--porcelain"]).contains("branch refs/heads/agent/wt"));
+    let log = live.run(&["logs", "wt"]);
+    assert!(log.stdout.contains("finished task 'wt'"), "{}", log.stdout);
+    // The worktree has its register entry: no register_mismatch about it.
+    live.wait_for("a fresh snapshot", WAIT, |l| !l.snapshot().is_null());
+    assert!(!live.signal_codes().iter().any(|(code, _)| code == "register_mismatch"), "{:?}", live.signal_codes());
+}
+
+#[test]
+fn logs_follow_prints_new_output() {
+    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n");
+    live.task("talk", "status: ready\nfake: chatty");
+    live.up(&[]);
+    live.wait_for("the log to exist", WAIT, |l| l.repo.path("tasks/logs/dispatch-talk.log").exists());
+    let mut child = live
+        .command(&["logs", "talk", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("warden logs -f");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = String::new();
+    while !seen.contains("line 40 of chatter") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                assert!(!line.contains('\u{1b}'), "escapes are stripped: {line:?}");
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(_) => panic!("`warden logs -f` stopped printing; got:\n{seen}"),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn a_missing_dispatch_command_is_exit_127() {
     for command in ["\"no-such-agent-xyz\"", "\"./no-such-agent\""] {
         let live = Live::new(&format!(
