@@ -109,16 +109,39 @@ fn many_workers_start_in_one_round() {
 
 #[test]
 fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
-    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\nworktree = \"git\"\nbranch_prefix = \"agent/\"\n[heartbeat]\ninterval = \"1s\"\n");
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nworktree = \"git\"\nbranch_prefix = \"agent/\"\n[heartbeat]\ninterval = \"1s\"\n",
+    );
     live.task("wt", "status: ready\nfake: ok 0.2");
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").arg("-C").arg(live.repo.root()).args(args).output().expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(live.repo.root())
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    git(&["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"]);
+    git(&[
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "init",
+    ]);
     live.up(&[]);
-    live.wait_for("the job to end", WAIT, |l| l.jobs("wt").first().is_some_and(Live::ended));
+    live.wait_for("the job to end", WAIT, |l| {
+        l.jobs("wt").first().is_some_and(Live::ended)
+    });
     let job = &live.jobs("wt")[0];
     assert_eq!(end_of(job), "exit 0");
     assert_eq!(job["worktree"], ".worktrees/wt");
@@ -128,15 +151,26 @@ fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
     assert!(log.stdout.contains("finished task 'wt'"), "{}", log.stdout);
     // The worktree has its register entry: no register_mismatch about it.
     live.wait_for("a fresh snapshot", WAIT, |l| !l.snapshot().is_null());
-    assert!(!live.signal_codes().iter().any(|(code, _)| code == "register_mismatch"), "{:?}", live.signal_codes());
+    assert!(
+        !live
+            .signal_codes()
+            .iter()
+            .any(|(code, _)| code == "register_mismatch"),
+        "{:?}",
+        live.signal_codes()
+    );
 }
 
 #[test]
 fn logs_follow_prints_new_output() {
-    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n");
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n",
+    );
     live.task("talk", "status: ready\nfake: chatty");
     live.up(&[]);
-    live.wait_for("the log to exist", WAIT, |l| l.repo.path("tasks/logs/dispatch-talk.log").exists());
+    live.wait_for("the log to exist", WAIT, |l| {
+        l.repo.path("tasks/logs/dispatch-talk.log").exists()
+    });
     let mut child = live
         .command(&["logs", "talk", "--follow"])
         .stdout(std::process::Stdio::piped())
@@ -146,7 +180,10 @@ fn logs_follow_prints_new_output() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }
