@@ -52,12 +52,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         } => {
             let loaded = load_config(cli, true)?;
             if *dispatch_ready {
-                commands::session::dispatch_once(
-                    loaded,
-                    *json,
-                    &cli.overrides,
-                    cli.config.as_deref(),
-                )
+                commands::session::dispatch_once(loaded, *json, &cli.overrides)
             } else {
                 let tier1 = if *once {
                     Tier1::new(loaded)
@@ -67,13 +62,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 commands::heartbeat::run(tier1, *once, *json, *no_write)
             }
         }
-        Command::Up { attach, layout } => commands::session::up(
-            load_config(cli, true)?,
-            *attach,
-            layout,
-            &cli.overrides,
-            cli.config.as_deref(),
-        ),
+        Command::Up { attach, layout } => {
+            commands::session::up(load_config(cli, true)?, *attach, layout, &cli.overrides)
+        }
         Command::Down {
             kill_workers,
             timeout,
@@ -81,12 +72,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Attach { target } => {
             commands::session::attach(&load_config(cli, true)?, target.as_deref())
         }
-        Command::Supervise { layout } => commands::session::supervise(
-            load_config(cli, true)?,
-            layout,
-            &cli.overrides,
-            cli.config.as_deref(),
-        ),
+        Command::Supervise { layout } => {
+            commands::session::supervise(load_config(cli, true)?, layout, &cli.overrides)
+        }
         Command::Dispatch { task } => commands::control::send(
             &load_config(cli, true)?,
             &Request::Dispatch { task: task.clone() },

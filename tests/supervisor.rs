@@ -52,15 +52,36 @@ fn exit_codes_and_signals_are_exact() {
         let jobs = live.jobs(id);
         assert_eq!(end_of(&jobs[0]), want, "{id}: {:#}", jobs[0]);
     }
-    // tmux agrees wherever it has reaped the pane: the wrapper leaves the way its child did
-    // (its status may still be pending on tmux 3.3a; then there is nothing to compare).
-    let panes = live.tmux(&[
-        "list-panes",
-        "-s",
-        "-F",
-        "#{@warden_job}\t#{pane_dead_status}\t#{pane_dead_signal}",
-    ]);
-    let panes = String::from_utf8_lossy(&panes.stdout).into_owned();
+    // tmux agrees once it has reaped the panes: the wrapper leaves the way its child did.
+    // tmux 3.3a may not reap a pane until its server gets a SIGCHLD, so nudge it as the
+    // supervisor does, until every pane shows a status.
+    let rows = || {
+        String::from_utf8_lossy(
+            &live
+                .tmux(&[
+                    "list-panes",
+                    "-s",
+                    "-F",
+                    "#{@warden_job}\t#{pane_dead_status}\t#{pane_dead_signal}",
+                ])
+                .stdout,
+        )
+        .into_owned()
+    };
+    let server_pid =
+        String::from_utf8_lossy(&live.tmux(&["display-message", "-p", "#{pid}"]).stdout)
+            .trim()
+            .to_owned();
+    live.wait_for("tmux to reap every worker pane", WAIT, |_| {
+        let _ = std::process::Command::new("kill")
+            .args(["-CHLD", &server_pid])
+            .status();
+        rows()
+            .lines()
+            .filter(|l| l.starts_with('j'))
+            .all(|l| !l.ends_with("\t\t"))
+    });
+    let panes = rows();
     let mut compared = 0;
     for (id, _, want) in cases {
         let job = live.jobs(id)[0]["job"].as_str().expect("job").to_owned();
@@ -82,7 +103,7 @@ fn exit_codes_and_signals_are_exact() {
         );
         compared += 1;
     }
-    assert!(compared > 0, "no pane to compare with:\n{panes}");
+    assert_eq!(compared, cases.len(), "every pane compared:\n{panes}");
 }
 
 #[test]

@@ -68,7 +68,6 @@ pub(crate) fn supervise(
     loaded: LoadedConfig,
     layout: &str,
     flags: &OverrideArgs,
-    config: Option<&std::path::Path>,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
     let layout =
@@ -77,7 +76,7 @@ pub(crate) fn supervise(
     let view = warden_argv(
         &exe,
         &loaded,
-        &override_flags(flags, config),
+        &override_flags(flags, loaded.file.as_deref()),
         &["heartbeat", "--no-write"],
     );
     Supervisor::new(loaded, flags.to_overrides(), layout, exe)
@@ -91,16 +90,15 @@ pub(crate) fn dispatch_once(
     loaded: LoadedConfig,
     json: bool,
     flags: &OverrideArgs,
-    config: Option<&std::path::Path>,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
-    let layout =
-        load_layout("default", &paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let layout = load_layout(&paths.layout_name(), &paths.user_layouts)
+        .map_err(|e| Error::Other(e.to_string()))?;
     let exe = exe()?;
     let view = warden_argv(
         &exe,
         &loaded,
-        &override_flags(flags, config),
+        &override_flags(flags, loaded.file.as_deref()),
         &["heartbeat", "--no-write"],
     );
     let snapshot = Supervisor::new(loaded, flags.to_overrides(), layout, exe)
@@ -135,7 +133,6 @@ pub(crate) fn up(
     attach_after: bool,
     layout_name: &str,
     flags: &OverrideArgs,
-    config: Option<&std::path::Path>,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
     let layout =
@@ -156,7 +153,7 @@ pub(crate) fn up(
     let argv = warden_argv(
         &exe,
         &loaded,
-        &override_flags(flags, config),
+        &override_flags(flags, loaded.file.as_deref()),
         &["supervise", "--layout", layout_name],
     );
     let spawn = Spawn {
@@ -306,8 +303,8 @@ pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<Exit
             paths.root.display()
         )));
     }
-    let layout =
-        load_layout("default", &paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let layout = load_layout(&paths.layout_name(), &paths.user_layouts)
+        .map_err(|e| Error::Other(e.to_string()))?;
     let panes = tmux
         .list_panes(&paths.session)
         .map_err(|e| Error::Other(e.to_string()))?;

@@ -38,6 +38,10 @@ fn latest_failures(obs: &Observations<'_>, register: &Register, out: &mut Vec<Si
         let (Some(end), Some(ended_at)) = (&job.end, job.ended_at) else {
             continue;
         };
+        // Stopped by the operator (`warden kill`): not trouble to report.
+        if job.killed {
+            continue;
+        }
         let mut evidence = job_evidence(job);
         let (code, message) = match end {
             JobEnd::Exited { code: 0 } => continue,
@@ -115,6 +119,7 @@ fn repeated(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) 
     let mut failures: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
     for job in &register.jobs {
         if job.is_failure()
+            && !job.killed
             && let Some(ended) = job.ended_at
             && ended > window_start
             && ended <= obs.now
@@ -172,7 +177,8 @@ fn gave_up(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
             subject: Subject::Task(task.clone()),
             task: Some(task.clone()),
             message: format!(
-                "{task} failed {attempts} attempts in a row; run `warden retry {task}` to try again"
+                "{task} failed {attempts} attempt{} in a row; run `warden retry {task}` to try again",
+                if *attempts == 1 { "" } else { "s" }
             ),
             evidence: Evidence {
                 measured: Some(u64::from(*attempts)),

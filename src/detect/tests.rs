@@ -233,6 +233,28 @@ fn dispatch_interrupted() {
 }
 
 #[test]
+fn operator_kills_are_not_trouble() {
+    let killed = |n: u32, ended_ago: i64| {
+        let mut j = ended(
+            job(n, "t", ended_ago + 10),
+            ended_ago,
+            JobEnd::Signaled {
+                signal: "SIGTERM".into(),
+            },
+        );
+        j.killed = true;
+        j
+    };
+    let w = World::tasks(vec![task("t", Status::Ready, HOUR)]).jobs(vec![
+        killed(1, 300),
+        killed(2, 200),
+        killed(3, 100),
+    ]);
+    assert!(w.codes(SignalCode::DispatchInterrupted).is_empty());
+    assert!(w.codes(SignalCode::RepeatedFailure).is_empty());
+}
+
+#[test]
 fn dispatch_stalled() {
     let stall = Thresholds::default().stall_after.as_secs() as i64;
     let live = |silent: i64| {

@@ -66,7 +66,9 @@ pub(crate) fn build_snapshot(
                 completed_at: t.fields.completed_at,
                 completed_by: t.fields.completed_by.clone(),
                 dispatchable: position.contains_key(t.id()),
-                hold: obs.holds.get(t.id()).map(ToString::to_string),
+                hold: (!t.status().is_terminal())
+                    .then(|| obs.holds.get(t.id()).map(ToString::to_string))
+                    .flatten(),
                 worker: obs
                     .register
                     .and_then(|r| r.live_jobs().find(|j| j.task == t.id()))

@@ -125,6 +125,9 @@ impl Launcher<'_> {
             }
             None => root.clone(),
         };
+        // A register reset (deleted by hand) restarts job ids: a stale record of an old job
+        // with the same id must not be read as this one's.
+        let _ = std::fs::remove_file(crate::worker::record_path(&self.paths.jobs, &record.job));
         let log = root.join(&record.log_path);
         self.log_header(&log, record)?;
         let task_file = root.join(&task.path);
@@ -136,7 +139,10 @@ impl Launcher<'_> {
             record.attempt,
         )
         .env();
-        env.push(("WARDEN_LOG".to_owned(), log.to_string_lossy().into_owned()));
+        env.push((
+            "WARDEN_LOG_FILE".to_owned(),
+            log.to_string_lossy().into_owned(),
+        ));
         env.push((
             "WARDEN_ROOT".to_owned(),
             root.to_string_lossy().into_owned(),
@@ -279,7 +285,19 @@ impl Launcher<'_> {
                     .split_window(window, &spawn, Some(job), Some(&ready.pipe))?)
             }
             None => {
-                let name = format!("{prefix}{}", counts.len() + 1);
+                // Numbered after the highest existing one, so a closed window's name is never reused.
+                let next = panes
+                    .iter()
+                    .filter_map(|p| {
+                        p.window_name
+                            .strip_prefix(prefix.as_str())?
+                            .parse::<u32>()
+                            .ok()
+                    })
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                let name = format!("{prefix}{next}");
                 Ok(self
                     .tmux
                     .new_window(session, &name, &spawn, Some(job), Some(&ready.pipe))?)
@@ -342,7 +360,13 @@ impl Launcher<'_> {
             Ok(o) if o.status.success() => Ok(()),
             Ok(o) => Err(LaunchError::Worktree {
                 path: path.to_path_buf(),
-                message: String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+                // One line: it ends up in a signal's message.
+                message: String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             }),
             Err(e) => Err(LaunchError::Worktree {
                 path: path.to_path_buf(),

@@ -68,6 +68,16 @@ impl RuntimePaths {
         self.jobs.join(format!("{job}.go"))
     }
 
+    /// The name of the layout the running (or last) supervisor uses, for `attach` and cron
+    /// passes; `default` when none was recorded.
+    pub(crate) fn layout_name(&self) -> String {
+        std::fs::read_to_string(self.state.join("layout"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_owned())
+    }
+
     /// A path relative to the root when it is inside it (for the register and messages).
     pub(crate) fn relative(&self, path: &Path) -> PathBuf {
         path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()

@@ -43,6 +43,12 @@ impl Supervisor {
     /// Runs until SIGTERM/SIGINT or `warden down`.
     pub(crate) fn run(mut self, args_for_view: &[String]) -> Result<(), SuperviseError> {
         let _lock = SupervisorLock::acquire(&self.paths.lock)?;
+        if let Err(e) = crate::state::write_atomic(
+            &self.paths.state.join("layout"),
+            self.layout.name.as_bytes(),
+        ) {
+            tracing::warn!("{e}");
+        }
         self.ensure_session(args_for_view)?;
         let (tx, rx) = channel();
         sources::reports(&self.paths.reports, tx.clone()).map_err(|e| {
