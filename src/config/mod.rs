@@ -7,4 +7,4 @@ mod model;
 
 pub(crate) use duration::HumanDuration;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
-pub(crate) use model::{Config, Dispatch, Escalation, Thresholds, WorktreeMode};
+pub(crate) use model::{Config, Dispatch, Escalation, ManagerMode, Thresholds, WorktreeMode};

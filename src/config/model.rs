@@ -152,6 +152,17 @@ impl Default for Thresholds {
     }
 }
 
+/// How Tier 2 brings in a manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ManagerMode {
+    /// One interactive manager in a tmux window `manager`.
+    #[default]
+    Window,
+    /// A one-shot agent per escalation (`claude -p`), in its own window, its output kept.
+    Oneshot,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Escalation {
@@ -161,6 +172,39 @@ pub(crate) struct Escalation {
     pub(crate) dry_run: bool,
     /// Signals at or above this severity make `escalation.required` true in the snapshot.
     pub(crate) min_severity: Severity,
+    /// The signal codes that can escalate. Empty means every code but `worker_idle`.
+    pub(crate) codes: Vec<String>,
+    /// A firing alert at or above this severity is trouble on its own.
+    pub(crate) escalate_severity: Severity,
+    /// This many firing `warning` alerts together are trouble too.
+    pub(crate) warnings_for_trouble: u32,
+    /// A condition must hold this long before its alert fires (a blip escalates nothing).
+    pub(crate) hold: HumanDuration,
+    /// A firing alert whose condition has been clear this long is resolved.
+    pub(crate) resolve_after: HumanDuration,
+    /// `warden ack KEY` without `--for` acknowledges for this long.
+    pub(crate) ack_for: HumanDuration,
+    /// No second spawn for the same alert key within this long, across episodes.
+    pub(crate) cooldown: HumanDuration,
+    /// At most this many spawns in any rolling hour …
+    pub(crate) budget_per_hour: u32,
+    /// … and at least this long between two spawns.
+    pub(crate) min_spacing: HumanDuration,
+    /// At most this many live managers at once.
+    pub(crate) max_live_managers: u32,
+    pub(crate) mode: ManagerMode,
+    /// In one-shot mode: still firing and unacknowledged this long after the one-shot, step
+    /// up to a manager window. `0` never steps up.
+    pub(crate) step_up_after: HumanDuration,
+    /// The interactive manager's argv; placeholders `{prompt_file}`, `{pack_dir}`, `{prompt}`.
+    pub(crate) manager_command: Vec<String>,
+    /// The one-shot agent's argv; same placeholders.
+    pub(crate) oneshot_command: Vec<String>,
+    /// Run on every decision with the message as the last argument (for example
+    /// `["notify-send", "warden"]`). Empty: none.
+    pub(crate) notify_command: Vec<String>,
+    /// A context pack is cut to this many bytes, truncation marked.
+    pub(crate) pack_max_bytes: u64,
 }
 
 impl Default for Escalation {
@@ -169,6 +213,22 @@ impl Default for Escalation {
             enabled: false,
             dry_run: false,
             min_severity: Severity::Warning,
+            codes: Vec::new(),
+            escalate_severity: Severity::Critical,
+            warnings_for_trouble: 3,
+            hold: HumanDuration::from_mins(2),
+            resolve_after: HumanDuration::from_mins(5),
+            ack_for: HumanDuration::from_mins(30),
+            cooldown: HumanDuration::from_mins(30),
+            budget_per_hour: 3,
+            min_spacing: HumanDuration::from_mins(10),
+            max_live_managers: 1,
+            mode: ManagerMode::Window,
+            step_up_after: HumanDuration::from_mins(15),
+            manager_command: vec!["claude".to_owned(), "{prompt}".to_owned()],
+            oneshot_command: vec!["claude".to_owned(), "-p".to_owned(), "{prompt}".to_owned()],
+            notify_command: Vec::new(),
+            pack_max_bytes: 200_000,
         }
     }
 }

@@ -13,4 +13,6 @@ mod tests;
 
 pub(crate) use observations::{Observations, RegisterProblem};
 pub(crate) use run::detect;
-pub(crate) use signal::{Severity, Signal, SignalCode};
+#[cfg(test)]
+pub(crate) use signal::Evidence;
+pub(crate) use signal::{Severity, Signal, SignalCode, Subject};

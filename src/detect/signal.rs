@@ -67,7 +67,6 @@ pub(crate) enum SignalCode {
 }
 
 impl SignalCode {
-    #[cfg(test)]
     pub(crate) const ALL: [Self; 13] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,

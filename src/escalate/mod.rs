@@ -1,0 +1,14 @@
+//! Tier 2: the pure escalation engine (alerts, guards, decisions), its budget, and the
+//! ledger that persists it.
+
+mod alert;
+mod budget;
+mod engine;
+
+#[cfg(test)]
+mod tests;
+
+pub(crate) use alert::{Alert, AlertState, alert_key};
+pub(crate) use engine::{
+    Decision, EngineState, Policy, Step, ack, manager_ended, resolve, silence, step,
+};
