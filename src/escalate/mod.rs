@@ -4,6 +4,8 @@
 mod alert;
 mod budget;
 mod engine;
+mod ledger;
+mod pack;
 
 #[cfg(test)]
 mod tests;
@@ -12,3 +14,7 @@ pub(crate) use alert::{Alert, AlertState, alert_key};
 pub(crate) use engine::{
     Decision, EngineState, Policy, Step, ack, manager_ended, resolve, silence, step,
 };
+pub(crate) use ledger::{
+    ActionRecord, DecisionRecord, Ledger, LedgerError, Phase, ledger_path, load_ledger, save_ledger,
+};
+pub(crate) use pack::{PackInput, build_pack, write_pack};
