@@ -93,6 +93,24 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Logs { task, follow, raw } => {
             commands::logs::logs(&load_config(cli, true)?, task, *follow, *raw)
         }
+        Command::Escalate { dry_run, json } => {
+            commands::tier2::escalate(&load_config(cli, true)?, *dry_run, *json)
+        }
+        Command::Ack { key, duration } => {
+            let loaded = load_config(cli, true)?;
+            let secs = commands::tier2::ack_secs(&loaded, *duration);
+            commands::tier2::alert_op(&loaded, "ack", key, secs)
+        }
+        Command::Silence { key, duration } => {
+            commands::tier2::alert_op(&load_config(cli, true)?, "silence", key, duration.as_secs())
+        }
+        Command::Resolve { key } => {
+            commands::tier2::alert_op(&load_config(cli, true)?, "resolve", key, 0)
+        }
+        Command::Escalations { json } => {
+            commands::tier2::escalations(&load_config(cli, true)?, *json)
+        }
+        Command::Pack => commands::tier2::pack(&load_config(cli, true)?),
         Command::Layouts => commands::logs::layouts(&load_config(cli, true)?),
         Command::Status { json } => {
             commands::status::run(&Tier1::new(load_config(cli, true)?), *json)

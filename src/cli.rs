@@ -125,6 +125,35 @@ pub(crate) enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Evaluate Tier 2 now (hold times skipped, guards kept) and print its decisions.
+    Escalate {
+        /// Decide and build the pack, spawn nothing (uses the dry-run ledger).
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge a firing alert: no repeats or step-ups until the time is up.
+    Ack {
+        key: String,
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<HumanDuration>,
+    },
+    /// Silence an alert key: no escalation for it until the time is up.
+    Silence {
+        key: String,
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: HumanDuration,
+    },
+    /// Mark an alert resolved (it fires again as a new episode if the condition persists).
+    Resolve { key: String },
+    /// Show Tier 2's ledger: alerts, managers, recent decisions.
+    Escalations {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a context pack for the alerts firing now and print its prompt file.
+    Pack,
     /// List the window layouts (shipped and in .warden/layouts/).
     Layouts,
     /// Run the supervisor loop in this terminal (what `warden up` runs in its window).

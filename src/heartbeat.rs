@@ -86,6 +86,12 @@ impl Tier1 {
         self
     }
 
+    /// `warden escalate --dry-run` on a live supervisor switches the mode for one pass.
+    pub(crate) fn set_escalation(&mut self, enabled: bool, dry_run: bool) {
+        self.loaded.config.escalation.enabled = enabled;
+        self.loaded.config.escalation.dry_run = dry_run;
+    }
+
     pub(crate) fn loaded(&self) -> &LoadedConfig {
         &self.loaded
     }

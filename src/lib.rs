@@ -9,11 +9,6 @@ mod config;
 mod detect;
 mod dispatch;
 mod error;
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "transitional: Tier 2 is being wired into the supervisor"
-)]
 mod escalate;
 mod exit_code;
 mod heartbeat;

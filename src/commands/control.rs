@@ -17,7 +17,7 @@ pub(crate) fn send(loaded: &LoadedConfig, req: &Request) -> Result<ExitCode, Err
             Ok(ExitCode::Ok)
         }
         Ok(Response::Error { message }) => Err(Error::Other(message)),
-        Ok(Response::Snapshot { .. }) => Ok(ExitCode::Ok),
+        Ok(Response::Snapshot { .. } | Response::Decisions { .. }) => Ok(ExitCode::Ok),
         Err(ControlError::Connect { .. }) => Err(Error::NotRunning(paths.root)),
         Err(e) => Err(Error::Other(e.to_string())),
     }

@@ -10,3 +10,4 @@ mod output;
 pub(crate) mod session;
 pub(crate) mod status;
 pub(crate) mod tasks;
+pub(crate) mod tier2;

@@ -229,7 +229,7 @@ pub(crate) fn down(
         match request(&paths.control, &req, Duration::from_secs(10)) {
             Ok(Response::Ok { message }) => print(&format!("{message}\n"))?,
             Ok(Response::Error { message }) => return Err(Error::Other(message)),
-            Ok(Response::Snapshot { .. }) => {}
+            Ok(Response::Snapshot { .. } | Response::Decisions { .. }) => {}
             Err(e) => return Err(Error::Other(e.to_string())),
         }
         let deadline = Instant::now() + timeout.to_std() + Duration::from_secs(10);

@@ -10,11 +10,9 @@ mod pack;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use alert::{Alert, AlertState, alert_key};
-pub(crate) use engine::{
-    Decision, EngineState, Policy, Step, ack, manager_ended, resolve, silence, step,
-};
+pub(crate) use alert::{AlertState, alert_key};
+pub(crate) use engine::{Decision, Policy, Step, ack, manager_ended, resolve, silence, step};
 pub(crate) use ledger::{
-    ActionRecord, DecisionRecord, Ledger, LedgerError, Phase, ledger_path, load_ledger, save_ledger,
+    ActionRecord, DecisionRecord, Ledger, Phase, ledger_path, load_ledger, save_ledger,
 };
 pub(crate) use pack::{PackInput, build_pack, write_pack};

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
+use super::engine::EngineState;
 use super::*;
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::{Evidence, Severity, Signal, SignalCode, Subject};

@@ -128,6 +128,10 @@ pub(crate) fn build_snapshot(
             dry_run: ctx.escalation.dry_run,
             min_severity: min,
             signals,
+            alerts: Vec::new(),
+            budget_left: None,
+            needs_human: false,
+            live_managers: Vec::new(),
         },
     }
 }

@@ -141,4 +141,27 @@ pub(crate) struct EscalationSummary {
     pub(crate) min_severity: Severity,
     /// Every active signal, most severe first.
     pub(crate) signals: Vec<Signal>,
+    /// Tier 2's alerts (only while escalation is enabled and a supervisor runs it).
+    #[serde(default)]
+    pub(crate) alerts: Vec<AlertSummary>,
+    /// Manager spawns left in the rolling hour.
+    #[serde(default)]
+    pub(crate) budget_left: Option<u32>,
+    /// Escalation was due and refused (budget exhausted, or the ledger is unreadable).
+    #[serde(default)]
+    pub(crate) needs_human: bool,
+    /// Managers Tier 2 started that are still running (action ids).
+    #[serde(default)]
+    pub(crate) live_managers: Vec<String>,
+}
+
+/// One Tier 2 alert, as the snapshot shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AlertSummary {
+    pub(crate) key: String,
+    pub(crate) state: String,
+    pub(crate) severity: Severity,
+    pub(crate) episode: u32,
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) escalated_to: Option<String>,
 }

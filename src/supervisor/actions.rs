@@ -80,6 +80,9 @@ impl Supervisor {
                     HumanDuration::from_secs(timeout_secs)
                 ))
             }
+            Request::Escalate { dry_run } => self.escalate_now(dry_run),
+            Request::Alert { op, key, secs } => self.alert_op(&op, &key, secs, now),
+            Request::Pack => self.pack_now(now),
             Request::Stop {
                 kill_workers,
                 timeout_secs,

@@ -37,14 +37,37 @@ pub(crate) enum Request {
         kill_workers: bool,
         timeout_secs: u64,
     },
+    /// Evaluate Tier 2 now, skipping hold times (never the guards). `dry_run` overrides the
+    /// configured mode for this evaluation.
+    Escalate {
+        dry_run: Option<bool>,
+    },
+    /// Alert operations: `ack` (for `secs`), `silence` (for `secs`), `resolve`.
+    Alert {
+        op: String,
+        key: String,
+        secs: u64,
+    },
+    /// Build a context pack for the firing alerts now.
+    Pack,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "response", rename_all = "snake_case")]
 pub(crate) enum Response {
-    Ok { message: String },
-    Snapshot { snapshot: serde_json::Value },
-    Error { message: String },
+    Ok {
+        message: String,
+    },
+    /// Tier 2 decisions, as recorded in the ledger.
+    Decisions {
+        decisions: serde_json::Value,
+    },
+    Snapshot {
+        snapshot: serde_json::Value,
+    },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

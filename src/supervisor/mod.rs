@@ -11,6 +11,7 @@ mod reconcile;
 mod run;
 mod sources;
 mod state;
+mod tier2;
 
 pub(crate) use control::{ControlError, Request, Response, request};
 pub(crate) use lock::SupervisorLock;

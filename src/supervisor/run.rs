@@ -281,11 +281,22 @@ impl Supervisor {
     /// One Tier 1 pass with the live register; dispatches when asked and allowed; writes the
     /// snapshot and redraws the window.
     pub(crate) fn heartbeat(&mut self, now: DateTime<Utc>, dispatch: bool) {
+        self.heartbeat_with(now, dispatch, Some(crate::escalate::Step::default()));
+    }
+
+    /// One pass; `tier2` runs the escalation engine with those options (`None`: only fill
+    /// the snapshot, as `warden status` does).
+    pub(crate) fn heartbeat_with(
+        &mut self,
+        now: DateTime<Utc>,
+        dispatch: bool,
+        tier2: Option<crate::escalate::Step>,
+    ) -> Vec<crate::escalate::DecisionRecord> {
         let pass = match self.tier1.pass_with(now, self.register.as_ref()) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!("{e}");
-                return;
+                return Vec::new();
             }
         };
         let mut pass = pass;
@@ -297,6 +308,13 @@ impl Supervisor {
             }
         }
         self.reap_dead_panes(now);
+        let decisions = match tier2 {
+            Some(opts) => self.tier2(&mut pass.snapshot, now, opts),
+            None => {
+                self.tier2_fill(&mut pass.snapshot, now);
+                Vec::new()
+            }
+        };
         match to_json(&pass.snapshot) {
             Ok(json) => {
                 let keep = self.tier1.loaded().config.heartbeat.keep_snapshots;
@@ -319,6 +337,7 @@ impl Supervisor {
             let _ = out.flush();
         }
         self.last_snapshot = Some(pass.snapshot);
+        decisions
     }
 
     /// Starts queued tasks while worker slots are free. Returns how many started.
@@ -453,7 +472,7 @@ impl Supervisor {
 
     /// The response to `warden status`: a fresh pass (without dispatch).
     pub(crate) fn status(&mut self) -> Response {
-        self.heartbeat(Self::now(), false);
+        self.heartbeat_with(Self::now(), false, None);
         match self.last_snapshot.as_ref().map(serde_json::to_value) {
             Some(Ok(snapshot)) => Response::Snapshot { snapshot },
             Some(Err(e)) => Response::Error {

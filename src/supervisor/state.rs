@@ -59,6 +59,8 @@ pub(crate) struct Supervisor {
     pub(crate) dirty: bool,
     /// The flags (and environment variables) given at start, re-applied on reload.
     pub(crate) overrides: Overrides,
+    /// Tier 2's ledger, loaded when escalation is enabled.
+    pub(crate) tier2: Option<super::tier2::Tier2>,
 }
 
 impl Supervisor {
@@ -90,6 +92,7 @@ impl Supervisor {
             },
             dirty: true,
             overrides,
+            tier2: None,
         }
     }
 

@@ -1,0 +1,202 @@
+//! Tier 2 commands: `escalate`, `ack`, `silence`, `resolve`, `escalations`, `pack`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::output::print;
+use crate::config::{HumanDuration, LoadedConfig};
+use crate::error::Error;
+use crate::escalate::{DecisionRecord, Ledger, ledger_path, load_ledger, save_ledger};
+use crate::exit_code::ExitCode;
+use crate::supervisor::{ControlError, Request, Response, RuntimePaths, SupervisorLock, request};
+
+fn ask(paths: &RuntimePaths, req: &Request) -> Result<Response, Error> {
+    match request(&paths.control, req, Duration::from_secs(120)) {
+        Ok(Response::Error { message }) => Err(Error::Other(message)),
+        Ok(r) => Ok(r),
+        Err(ControlError::Connect { .. }) => Err(Error::NotRunning(paths.root.clone())),
+        Err(e) => Err(Error::Other(e.to_string())),
+    }
+}
+
+fn render(decisions: &[DecisionRecord]) -> String {
+    if decisions.is_empty() {
+        return "no escalation decision: nothing is firing that escalates, or a guard holds it (see `warden escalations`)\n".to_owned();
+    }
+    let mut out = String::new();
+    for d in decisions {
+        let _ = writeln!(
+            out,
+            "{} {:<11} {}",
+            d.at.format("%Y-%m-%d %H:%M:%S"),
+            d.outcome,
+            d.detail.as_deref().unwrap_or("")
+        );
+        if let Some(argv) = &d.argv {
+            let shown: Vec<String> = argv
+                .iter()
+                .map(|a| {
+                    if a.len() > 60 {
+                        format!(
+                            "{}…",
+                            &a[..a.char_indices().nth(60).map_or(a.len(), |(i, _)| i)]
+                        )
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "{:>31} command: {}", "", shown.join(" "));
+        }
+        if let Some(dir) = &d.pack_dir {
+            let _ = writeln!(out, "{:>31} pack: {}", "", dir.join("context.md").display());
+        }
+    }
+    out
+}
+
+/// `warden escalate [--dry-run] [--json]`.
+pub(crate) fn escalate(
+    loaded: &LoadedConfig,
+    dry_run: bool,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let req = Request::Escalate {
+        dry_run: dry_run.then_some(true),
+    };
+    let Response::Decisions { decisions } = ask(&paths, &req)? else {
+        return Err(Error::Other(
+            "unexpected answer from the supervisor".to_owned(),
+        ));
+    };
+    if json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&decisions).unwrap_or_default()
+        ))?;
+    } else {
+        let records: Vec<DecisionRecord> = serde_json::from_value(decisions).unwrap_or_default();
+        print(&render(&records))?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// `warden ack|silence|resolve KEY`: through the supervisor when it runs, else on the
+/// ledger file under the supervisor's lock.
+pub(crate) fn alert_op(
+    loaded: &LoadedConfig,
+    op: &str,
+    key: &str,
+    secs: u64,
+) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let req = Request::Alert {
+        op: op.to_owned(),
+        key: key.to_owned(),
+        secs,
+    };
+    match ask(&paths, &req) {
+        Ok(Response::Ok { message }) => {
+            print(&format!("{message}\n"))?;
+            return Ok(ExitCode::Ok);
+        }
+        Ok(_) => return Ok(ExitCode::Ok),
+        Err(Error::NotRunning(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let _lock = SupervisorLock::acquire(&paths.lock).map_err(|e| Error::Other(e.to_string()))?;
+    let dry_run = loaded.config.escalation.dry_run;
+    let path = ledger_path(&paths.state, dry_run);
+    let mut ledger = load_ledger(&path, dry_run).map_err(|e| Error::Other(e.to_string()))?;
+    let now = crate::clock::now();
+    let until = now + chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2));
+    let message = match op {
+        "ack" => crate::escalate::ack(&mut ledger.state, key, until)
+            .map(|()| format!("acknowledged {key}")),
+        "silence" => {
+            crate::escalate::silence(&mut ledger.state, key, until);
+            Ok(format!("silenced {key}"))
+        }
+        _ => crate::escalate::resolve(&mut ledger.state, key, now)
+            .map(|()| format!("resolved {key}")),
+    }
+    .map_err(Error::Other)?;
+    save_ledger(&path, &ledger).map_err(|e| Error::Other(e.to_string()))?;
+    print(&format!("{message}\n"))?;
+    Ok(ExitCode::Ok)
+}
+
+/// `warden escalations [--json]`: the ledger (live, and dry-run when there is one).
+pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let mut ledgers: Vec<Ledger> = Vec::new();
+    for dry in [false, true] {
+        let path = ledger_path(&paths.state, dry);
+        if path.exists() {
+            ledgers.push(load_ledger(&path, dry).map_err(|e| Error::Other(e.to_string()))?);
+        }
+    }
+    if json {
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&ledgers).unwrap_or_default()
+        ))?;
+        return Ok(ExitCode::Ok);
+    }
+    if ledgers.is_empty() {
+        print("no escalation ledger yet (Tier 2 has not run)\n")?;
+        return Ok(ExitCode::Ok);
+    }
+    let mut out = String::new();
+    for l in &ledgers {
+        let _ = writeln!(
+            out,
+            "== {} ledger",
+            if l.dry_run { "dry-run" } else { "live" }
+        );
+        if l.state.needs_human {
+            let _ = writeln!(
+                out,
+                "NEEDS HUMAN: escalation was due and the budget refused it"
+            );
+        }
+        for a in l.state.alerts.values() {
+            let _ = writeln!(
+                out,
+                "  alert {:<44} {:?} {} episode {}",
+                a.key, a.state, a.severity, a.episode
+            );
+        }
+        for a in &l.actions {
+            let _ = writeln!(
+                out,
+                "  action {} {:?} {:?} {} {}",
+                a.id,
+                a.mode,
+                a.phase,
+                a.pack_dir.display(),
+                a.exit.as_deref().or(a.error.as_deref()).unwrap_or("")
+            );
+        }
+        out.push_str(&render(
+            &l.decisions[l.decisions.len().saturating_sub(20)..],
+        ));
+    }
+    print(&out)?;
+    Ok(ExitCode::Ok)
+}
+
+/// `warden pack`.
+pub(crate) fn pack(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    if let Response::Ok { message } = ask(&paths, &Request::Pack)? {
+        print(&format!("{message}\n"))?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The default for `warden ack` without `--for`.
+pub(crate) fn ack_secs(loaded: &LoadedConfig, given: Option<HumanDuration>) -> u64 {
+    given.unwrap_or(loaded.config.escalation.ack_for).as_secs()
+}

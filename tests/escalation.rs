@@ -1,0 +1,161 @@
+//! Tier 2 end to end on private tmux servers: a task that keeps failing brings in a manager
+//! (a scripted fake one) with a context pack; one-shot mode records the one-shot's exit code;
+//! dry-run decides exactly as live does and spawns nothing.
+
+mod support;
+
+use std::time::Duration;
+
+use support::live::Live;
+
+const WAIT: Duration = Duration::from_secs(40);
+
+fn config(extra: &str) -> String {
+    format!(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nbackoff_initial = \"1s\"\nbackoff_max = \"1s\"\n\
+         [heartbeat]\ninterval = \"1s\"\n[escalation]\nenabled = true\nhold = \"1s\"\n{extra}"
+    )
+}
+
+fn ledger(live: &Live, dry: bool) -> serde_json::Value {
+    let name = if dry {
+        ".warden/ledger.dry-run.json"
+    } else {
+        ".warden/ledger.json"
+    };
+    let text = std::fs::read_to_string(live.repo.path(name)).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+fn actions(live: &Live, dry: bool) -> Vec<serde_json::Value> {
+    ledger(live, dry)["actions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn windows(live: &Live) -> Vec<String> {
+    String::from_utf8_lossy(&live.tmux(&["list-windows", "-F", "#{window_name}"]).stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_failing_task_brings_in_a_manager_window_with_its_pack() {
+    let live = Live::new(&config(
+        "manager_command = [\"scripts/fake-agent\", \"silent\", \"60\", \"--\", \"{prompt_file}\", \"{pack_dir}\"]\n",
+    ));
+    live.task("flaky", "status: ready\nfake: exit 1 0.1");
+    live.up(&[]);
+    live.wait_for("a manager window", WAIT, |l| {
+        windows(l).iter().any(|w| w == "manager")
+    });
+    let action = &actions(&live, false)[0];
+    assert_eq!(action["mode"], "window");
+    let pack = std::path::PathBuf::from(action["pack_dir"].as_str().expect("pack dir"));
+    assert!(
+        pack.starts_with(live.repo.path("tasks/logs/task_manager/escalations")),
+        "{}",
+        pack.display()
+    );
+    let context = std::fs::read_to_string(pack.join("context.md")).expect("context.md");
+    assert!(context.contains("repeated_failure/task:flaky"), "{context}");
+    assert!(context.contains("warden ack"), "{context}");
+    assert!(pack.join("tasks/flaky.md").exists());
+    let log = std::fs::read_to_string(pack.join("logs/flaky.log")).expect("log tail");
+    assert!(
+        log.contains("giving up on task 'flaky' with exit code 1"),
+        "{log}"
+    );
+    // The manager got the pack's path as its argument.
+    live.wait_for("the manager to print its argv", WAIT, |l| {
+        String::from_utf8_lossy(&l.tmux(&["capture-pane", "-p", "-t", "manager"]).stdout)
+            .contains("context.md")
+    });
+    live.wait_for("the action to be recorded as spawned", WAIT, |l| {
+        actions(l, false)[0]["phase"] == "spawned"
+    });
+    // One manager, never one per heartbeat.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(actions(&live, false).len(), 1, "{:#}", ledger(&live, false));
+    assert_eq!(windows(&live).iter().filter(|w| *w == "manager").count(), 1);
+    // The snapshot carries the alerts and what is left of the budget.
+    let snapshot = live.snapshot();
+    assert_eq!(snapshot["escalation"]["budget_left"], 2);
+    assert_eq!(snapshot["escalation"]["live_managers"][0], action["id"]);
+    let list = live.run(&["escalations"]);
+    assert!(list.stdout.contains("spawn"), "{}", list.stdout);
+}
+
+#[test]
+fn one_shot_mode_records_the_exit_code() {
+    let live = Live::new(&config(
+        "mode = \"oneshot\"\noneshot_command = [\"scripts/fake-agent\", \"exit\", \"4\", \"--\", \"{prompt_file}\"]\n",
+    ));
+    live.task("flaky", "status: ready\nfake: exit 1 0.1");
+    live.up(&[]);
+    live.wait_for("the one-shot to end", WAIT, |l| {
+        actions(l, false)
+            .first()
+            .is_some_and(|a| a["phase"] == "ended")
+    });
+    let action = &actions(&live, false)[0];
+    assert_eq!(action["mode"], "oneshot");
+    assert_eq!(action["exit"], "exit 4", "{action:#}");
+    let pack = std::path::PathBuf::from(action["pack_dir"].as_str().expect("pack dir"));
+    let output = std::fs::read_to_string(pack.join("output.log")).expect("the one-shot's output");
+    assert!(output.contains("giving up on task"), "{output}");
+}
+
+#[test]
+fn dry_run_decides_like_live_and_spawns_nothing() {
+    let fake = "manager_command = [\"scripts/fake-agent\", \"silent\", \"60\"]\n";
+    let dry = Live::new(&config(&format!("dry_run = true\n{fake}")));
+    let wet = Live::new(&config(fake));
+    for l in [&dry, &wet] {
+        l.task("flaky", "status: ready\nfake: exit 1 0.1");
+        l.up(&[]);
+    }
+    wet.wait_for("the live spawn", WAIT, |l| !actions(l, false).is_empty());
+    dry.wait_for("the dry-run decision", WAIT, |l| {
+        !actions(l, true).is_empty()
+    });
+    let decisions = |l: &Live, d: bool| -> Vec<serde_json::Value> {
+        ledger(l, d)["decisions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|x| x["decision"]["kind"] == "spawn")
+            .map(|x| x["decision"].clone())
+            .collect()
+    };
+    assert_eq!(
+        decisions(&dry, true),
+        decisions(&wet, false),
+        "the same decision, action id and keys included"
+    );
+    let outcome = |l: &Live, d: bool| {
+        ledger(l, d)["decisions"].as_array().and_then(|a| {
+            a.iter()
+                .find(|x| x["decision"]["kind"] == "spawn")
+                .map(|x| x["outcome"].clone())
+        })
+    };
+    assert_eq!(outcome(&dry, true), Some(serde_json::json!("would_spawn")));
+    assert_eq!(outcome(&wet, false), Some(serde_json::json!("spawn")));
+    assert!(
+        !windows(&dry).iter().any(|w| w == "manager"),
+        "dry-run spawned nothing: {:?}",
+        windows(&dry)
+    );
+    assert!(
+        !dry.repo.path(".warden/ledger.json").exists(),
+        "dry-run never touches the live ledger"
+    );
+    let pack = dry
+        .repo
+        .path("tasks/logs/task_manager/escalations/dry-run-e0001/context.md");
+    assert!(pack.exists(), "dry-run still renders the pack");
+}
