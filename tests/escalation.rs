@@ -159,3 +159,72 @@ fn dry_run_decides_like_live_and_spawns_nothing() {
         .path("tasks/logs/task_manager/escalations/dry-run-e0001/context.md");
     assert!(pack.exists(), "dry-run still renders the pack");
 }
+
+#[test]
+fn a_supervisor_killed_every_two_seconds_never_exceeds_the_budget() {
+    let live = Live::new(&config(
+        "budget_per_hour = 3\nmin_spacing = \"1s\"\ncooldown = \"0s\"\nmanager_command = [\"scripts/fake-agent\", \"ok\", \"0.2\"]\n",
+    ));
+    // Eight tasks that fail until warden gives up on each: a steady stream of new critical
+    // alerts, and managers that end at once, so only the budget stands between them and a storm.
+    for i in 0..8 {
+        live.task(&format!("f{i}"), "status: ready\nfake: exit 1 0.1");
+    }
+    live.up(&[]);
+    let start = std::time::Instant::now();
+    let mut kills = 0;
+    while start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_secs(2));
+        if let Some(pid) = live.supervisor_pid() {
+            let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+            if proc_dir.exists() {
+                let ok = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status()
+                    .expect("kill");
+                assert!(ok.success());
+                kills += 1;
+                // Gone, or a zombie its tmux server has not reaped yet.
+                live.wait_for("the killed supervisor to be gone", WAIT, |_| {
+                    std::fs::read_to_string(proc_dir.join("stat")).map_or(true, |stat| {
+                        stat.rsplit_once(") ")
+                            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+                    })
+                });
+            }
+        }
+        live.up(&[]);
+    }
+    assert!(kills >= 20, "the supervisor was killed {kills} times");
+    live.wait_for("a last pass", WAIT, |l| {
+        l.snapshot()["escalation"]["budget_left"].is_u64()
+    });
+    let l = ledger(&live, false);
+    assert!(l.is_object(), "the ledger is readable after every kill");
+    let spawned: Vec<&serde_json::Value> = l["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .filter(|d| d["decision"]["kind"] == "spawn")
+        .collect();
+    let acts = actions(&live, false);
+    assert!(!acts.is_empty(), "something escalated: {l:#}");
+    assert!(
+        acts.len() <= 3,
+        "never more than the budget: {} actions\n{l:#}",
+        acts.len()
+    );
+    assert!(spawned.len() <= 3, "{spawned:#?}");
+    assert!(l["state"]["spawns"].as_array().expect("spawn log").len() <= 3);
+    let mut ids: Vec<&str> = acts.iter().map(|a| a["id"].as_str().expect("id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), acts.len(), "no action recorded twice");
+    for a in &acts {
+        let phase = a["phase"].as_str().expect("phase");
+        assert!(
+            ["spawned", "ended", "failed"].contains(&phase),
+            "no intent left unsettled: {a:#}"
+        );
+    }
+}

@@ -109,6 +109,31 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
         format!("not required ({tier2})")
     };
     let _ = writeln!(out, "escalation {state}");
+    if let Some(left) = e.budget_left {
+        let firing = e.alerts.iter().filter(|a| a.state == "firing").count();
+        let acked = e
+            .alerts
+            .iter()
+            .filter(|a| a.state == "acknowledged")
+            .count();
+        let pending = e.alerts.iter().filter(|a| a.state == "pending").count();
+        let managers = if e.live_managers.is_empty() {
+            "none".to_owned()
+        } else {
+            e.live_managers.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "tier 2   {firing} firing · {acked} acknowledged · {pending} pending · {left} spawn{} left this hour · managers: {managers}",
+            plural(usize::try_from(left).unwrap_or(usize::MAX))
+        );
+    }
+    if e.needs_human {
+        let _ = writeln!(
+            out,
+            "NEEDS HUMAN: escalation is due and refused (spawn budget exhausted or ledger unreadable); see `warden escalations`"
+        );
+    }
     if !e.signals.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "Escalation signals ({})", e.signals.len());

@@ -166,11 +166,27 @@ impl Supervisor {
             }
             ended.push(action.id.clone());
         }
+        let notes: Vec<String> = ledger
+            .actions
+            .iter()
+            .filter(|a| ended.contains(&a.id))
+            .map(|a| match (&a.exit, &a.error) {
+                (_, Some(e)) => format!("warden: escalation {} failed: {e}", a.id),
+                (Some(x), _) => format!("warden: manager {} ended: {x}", a.id),
+                _ => format!("warden: manager {} ended", a.id),
+            })
+            .collect();
         for id in &ended {
             manager_ended(&mut ledger.state, id);
         }
         if changed || !ended.is_empty() {
             self.save_ledger();
+        }
+        if !dry_run {
+            let config = self.tier1.loaded().config.escalation.clone();
+            for note in notes {
+                self.announce(&note, &config);
+            }
         }
     }
 
