@@ -228,3 +228,31 @@ fn a_supervisor_killed_every_two_seconds_never_exceeds_the_budget() {
         );
     }
 }
+
+#[test]
+fn a_missing_manager_command_is_a_recorded_failure_not_a_crash() {
+    let live = Live::new(&config(
+        "manager_command = [\"no-such-manager-xyz\", \"{prompt_file}\"]\n",
+    ));
+    live.task("flaky", "status: ready\nfake: exit 1 0.1");
+    live.up(&[]);
+    live.wait_for("the failed escalation in the ledger", WAIT, |l| {
+        actions(l, false)
+            .first()
+            .is_some_and(|a| a["phase"] == "failed")
+    });
+    let action = &actions(&live, false)[0];
+    assert!(
+        action["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not be started")),
+        "{action:#}"
+    );
+    let pid = live.supervisor_pid().expect("pid");
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the supervisor is still running"
+    );
+    let list = live.run(&["escalations"]);
+    assert!(list.stdout.contains("Failed"), "{}", list.stdout);
+}

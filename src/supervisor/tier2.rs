@@ -146,9 +146,17 @@ impl Supervisor {
                 action.phase = Phase::Ended;
                 action.ended_at = Some(now);
             } else if let Some(end) = record.as_ref().and_then(|r| r.end.clone()) {
-                action.phase = Phase::Ended;
                 action.ended_at = record.and_then(|r| r.ended_at).or(Some(now));
                 action.exit = Some(end.to_string());
+                // 126/127: the manager command could not even start; that is an escalation
+                // failure, not a manager that did its work.
+                if matches!(end, crate::register::JobEnd::Exited { code: 126 | 127 }) {
+                    action.phase = Phase::Failed;
+                    action.error =
+                        Some(format!("the manager command could not be started ({end})"));
+                } else {
+                    action.phase = Phase::Ended;
+                }
             } else if pane.is_some_and(|p| !p.dead) {
                 if action.phase == Phase::Intent {
                     action.phase = Phase::Spawned;
