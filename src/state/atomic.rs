@@ -25,7 +25,20 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
 /// must survive a supervisor crash and must not cost milliseconds of fsync on the path from
 /// a worker's exit to the supervisor knowing it; the register keeps the durable copy.
 pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError {
+    let (tmp, err) = prepare(path)?;
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// Makes the target's folder and picks a temp name beside the target (same file system, so
+/// the rename is atomic). Returns it with the error constructor naming the target.
+fn prepare(
+    path: &Path,
+) -> Result<(PathBuf, impl Fn(std::io::Error) -> WriteError + '_), WriteError> {
+    let err = move |source| WriteError {
         path: path.to_path_buf(),
         source,
     };
@@ -39,11 +52,7 @@ pub(crate) fn write_replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError>
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    Ok((tmp, err))
 }
 
 /// Like `write_atomic`, and also makes `also` (in the same folder) a hard link to the same
@@ -54,20 +63,11 @@ pub(crate) fn write_atomic_linked(
     also: Option<&Path>,
     bytes: &[u8],
 ) -> Result<(), WriteError> {
-    let err = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
+    let (tmp, err) = prepare(path)?;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
     let name = path
         .file_name()
         .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;

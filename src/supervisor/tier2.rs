@@ -488,33 +488,30 @@ impl Supervisor {
                     self.end_action(action);
                     return record;
                 }
-                match self.spawn_manager(action, *mode, &argv, &dir, &prompt_file) {
-                    Ok(pane) => {
-                        record.outcome = "spawn".to_owned();
-                        record.detail =
-                            Some(format!("{} (pack {})", describe(&decision), dir.display()));
-                        if let Some(Tier2 {
-                            ledger: Ok(ledger), ..
-                        }) = &mut self.tier2
-                            && let Some(a) = ledger.action_mut(action)
-                        {
+                let spawned = self.spawn_manager(action, *mode, &argv, &dir, &prompt_file);
+                record.outcome = if spawned.is_ok() { "spawn" } else { "failed" }.to_owned();
+                record.detail = Some(match &spawned {
+                    Ok(_) => format!("{} (pack {})", describe(&decision), dir.display()),
+                    Err(e) => format!("escalation {action} failed: {e}"),
+                });
+                if let Some(Tier2 {
+                    ledger: Ok(ledger), ..
+                }) = &mut self.tier2
+                    && let Some(a) = ledger.action_mut(action)
+                {
+                    match &spawned {
+                        Ok(pane) => {
                             a.phase = Phase::Spawned;
-                            a.pane = Some(pane);
+                            a.pane = Some(pane.clone());
                         }
-                    }
-                    Err(e) => {
-                        record.outcome = "failed".to_owned();
-                        record.detail = Some(format!("escalation {action} failed: {e}"));
-                        if let Some(Tier2 {
-                            ledger: Ok(ledger), ..
-                        }) = &mut self.tier2
-                            && let Some(a) = ledger.action_mut(action)
-                        {
+                        Err(e) => {
                             a.phase = Phase::Failed;
-                            a.error = Some(e);
+                            a.error = Some(e.clone());
                         }
-                        self.end_action(action);
                     }
+                }
+                if spawned.is_err() {
+                    self.end_action(action);
                 }
             }
             Decision::Deliver { action, keys } => {
