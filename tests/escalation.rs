@@ -256,3 +256,32 @@ fn a_missing_manager_command_is_a_recorded_failure_not_a_crash() {
     let list = live.run(&["escalations"]);
     assert!(list.stdout.contains("Failed"), "{}", list.stdout);
 }
+
+#[test]
+fn with_escalation_off_new_signals_are_still_announced_once() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_attempts = 1\n[heartbeat]\ninterval = \"1s\"\n\
+         [escalation]\nnotify_command = [\"sh\", \"-c\", \"printf '%s\\\\n' \\\"$0\\\" >> notified.txt\"]\n",
+    );
+    live.task("broken", "status: ready\nfake: exit 2 0.1");
+    live.up(&[]);
+    let notified =
+        |l: &Live| std::fs::read_to_string(l.repo.path("notified.txt")).unwrap_or_default();
+    live.wait_for("the failure announced", WAIT, |l| {
+        notified(l).contains("dispatch_failed")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let text = notified(&live);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("dispatch_failed"))
+            .count(),
+        1,
+        "announced once:\n{text}"
+    );
+    assert!(
+        !live.repo.path(".warden/ledger.json").exists(),
+        "Tier 2 stayed off"
+    );
+    assert!(!windows(&live).iter().any(|w| w == "manager"));
+}

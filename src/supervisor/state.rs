@@ -61,6 +61,8 @@ pub(crate) struct Supervisor {
     pub(crate) overrides: Overrides,
     /// Tier 2's ledger, loaded when escalation is enabled.
     pub(crate) tier2: Option<super::tier2::Tier2>,
+    /// With Tier 2 off: the signal keys already announced, so each is announced once.
+    pub(crate) announced: std::collections::BTreeSet<String>,
 }
 
 impl Supervisor {
@@ -93,6 +95,7 @@ impl Supervisor {
             dirty: true,
             overrides,
             tier2: None,
+            announced: std::collections::BTreeSet::new(),
         }
     }
 

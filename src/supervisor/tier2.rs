@@ -198,6 +198,30 @@ impl Supervisor {
         }
     }
 
+    /// With Tier 2 off, signals are still announced: each new one (by alert key) at or
+    /// above `min_severity`, once, until it clears.
+    fn announce_new_signals(&mut self, signals: &[Signal], config: &Escalation) {
+        let now: std::collections::BTreeSet<String> = signals
+            .iter()
+            .filter(|s| s.severity >= config.min_severity)
+            .map(|s| crate::escalate::alert_key(s.code, &s.subject))
+            .collect();
+        let fresh: Vec<&Signal> = signals
+            .iter()
+            .filter(|s| {
+                let key = crate::escalate::alert_key(s.code, &s.subject);
+                now.contains(&key) && !self.announced.contains(&key)
+            })
+            .collect();
+        for s in fresh {
+            self.announce(
+                &format!("warden: {} {}: {}", s.severity, s.code, s.message),
+                config,
+            );
+        }
+        self.announced = now;
+    }
+
     /// Runs Tier 2 for this pass and fills the snapshot's escalation fields.
     pub(crate) fn tier2(
         &mut self,
@@ -208,6 +232,7 @@ impl Supervisor {
         let config = self.tier1.loaded().config.escalation.clone();
         if !config.enabled {
             self.tier2 = None;
+            self.announce_new_signals(&snapshot.escalation.signals, &config);
             return Vec::new();
         }
         let policy = match Policy::from_config(&config) {
