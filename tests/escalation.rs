@@ -117,10 +117,6 @@ fn dry_run_decides_like_live_and_spawns_nothing() {
         l.task("flaky", "status: ready\nfake: exit 1 0.1");
         l.up(&[]);
     }
-    wet.wait_for("the live spawn", WAIT, |l| !actions(l, false).is_empty());
-    dry.wait_for("the dry-run decision", WAIT, |l| {
-        !actions(l, true).is_empty()
-    });
     let decisions = |l: &Live, d: bool| -> Vec<serde_json::Value> {
         ledger(l, d)["decisions"]
             .as_array()
@@ -131,6 +127,14 @@ fn dry_run_decides_like_live_and_spawns_nothing() {
             .map(|x| x["decision"].clone())
             .collect()
     };
+    // The intent is saved before the spawn and the decision record right after it: wait for
+    // the records themselves.
+    wet.wait_for("the live spawn decision", WAIT, |l| {
+        !decisions(l, false).is_empty()
+    });
+    dry.wait_for("the dry-run decision", WAIT, |l| {
+        !decisions(l, true).is_empty()
+    });
     assert_eq!(
         decisions(&dry, true),
         decisions(&wet, false),
