@@ -62,6 +62,10 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 commands::heartbeat::run(tier1, *once, *json, *no_write)
             }
         }
+        Command::Demo {
+            keep,
+            live_escalation,
+        } => commands::demo::run(*keep, *live_escalation),
         Command::Up { attach, layout } => {
             commands::session::up(load_config(cli, true)?, *attach, layout, &cli.overrides)
         }

@@ -83,6 +83,15 @@ pub(crate) enum Command {
         #[arg(long, requires = "once")]
         dispatch_ready: bool,
     },
+    /// Watch warden do its whole job on a throwaway repository, in about a minute.
+    Demo {
+        /// Leave the demo's session running and say how to attach.
+        #[arg(long)]
+        keep: bool,
+        /// Spawn the fake manager for real instead of dry-run.
+        #[arg(long)]
+        live_escalation: bool,
+    },
     /// Start the supervised tmux session (or reuse the running one).
     Up {
         /// Attach this terminal to the session afterwards.

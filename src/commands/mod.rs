@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod bench_exits;
 pub(crate) mod check;
 pub(crate) mod control;
+pub(crate) mod demo;
 pub(crate) mod heartbeat;
 pub(crate) mod logs;
 mod output;
