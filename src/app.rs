@@ -62,6 +62,14 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 commands::heartbeat::run(tier1, *once, *json, *no_write)
             }
         }
+        Command::Doctor => commands::doctor::run(&load_config(cli, false)?),
+        Command::Init { force } => {
+            let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+            let root = start
+                .canonicalize()
+                .map_err(|e| Error::Other(format!("failed to open {}: {e}", start.display())))?;
+            commands::init::run(&root, *force)
+        }
         Command::Demo {
             keep,
             live_escalation,

@@ -83,6 +83,14 @@ pub(crate) enum Command {
         #[arg(long, requires = "once")]
         dispatch_ready: bool,
     },
+    /// Set a repository up for warden: warden.toml, scripts/dispatch, .gitignore, justfile.
+    Init {
+        /// Replace warden.toml and scripts/dispatch if they exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check tmux, git, the config, the dispatch command and warden's state; say how to fix.
+    Doctor,
     /// Watch warden do its whole job on a throwaway repository, in about a minute.
     Demo {
         /// Leave the demo's session running and say how to attach.

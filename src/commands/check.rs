@@ -53,6 +53,15 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
             message: format!("unknown key `{key}` (ignored)"),
         })
         .collect();
+    // A typo in escalation.codes would otherwise only show as an error on every pass.
+    let policy_problem = crate::escalate::Policy::from_config(&loaded.config.escalation)
+        .err()
+        .map(|message| Finding {
+            code: "config_invalid",
+            path: loaded.file.clone(),
+            line: None,
+            message,
+        });
     let problems: Vec<Finding> = pass
         .signals()
         .iter()
@@ -71,6 +80,7 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
                 _ => s.message.clone(),
             },
         })
+        .chain(policy_problem)
         .collect();
     let report = Report {
         ok: problems.is_empty(),

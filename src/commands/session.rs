@@ -313,10 +313,17 @@ pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<Exit
             .iter()
             .find(|p| p.window_name == layout.supervisor_window)
             .map(|p| p.pane_id.clone()),
-        Some("manager") => panes
-            .iter()
-            .find(|p| p.window_name == layout.manager_window)
-            .map(|p| p.pane_id.clone()),
+        Some("manager") => {
+            let managers: Vec<_> = panes
+                .iter()
+                .filter(|p| p.window_name == layout.manager_window)
+                .collect();
+            managers
+                .iter()
+                .find(|p| !p.dead)
+                .or(managers.first())
+                .map(|p| p.pane_id.clone())
+        }
         Some(task) => {
             let register = load_register(&paths.register).map_err(Error::Register)?;
             let jobs: Vec<String> = register

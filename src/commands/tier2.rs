@@ -36,13 +36,11 @@ fn render(decisions: &[DecisionRecord]) -> String {
             let shown: Vec<String> = argv
                 .iter()
                 .map(|a| {
-                    if a.len() > 60 {
-                        format!(
-                            "{}…",
-                            &a[..a.char_indices().nth(60).map_or(a.len(), |(i, _)| i)]
-                        )
-                    } else {
-                        a.clone()
+                    // One line: a `{prompt}` argument is the whole prompt, newlines and all.
+                    let flat = a.replace('\n', "⏎");
+                    match flat.char_indices().nth(60) {
+                        Some((i, _)) => format!("{}…", &flat[..i]),
+                        None => flat,
                     }
                 })
                 .collect();

@@ -6,5 +6,7 @@ mod load;
 mod model;
 
 pub(crate) use duration::HumanDuration;
+#[cfg(test)]
+pub(crate) use load::parse_config;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
 pub(crate) use model::{Config, Dispatch, Escalation, ManagerMode, Thresholds, WorktreeMode};

@@ -215,6 +215,10 @@ pub(crate) fn step(
     for key in gone {
         state.alerts.remove(&key); // a blip: never fired, nothing to report
     }
+    // Nothing is firing any more: nobody needs to be told that escalation was refused.
+    if !state.alerts.values().any(|a| a.state == AlertState::Firing) {
+        state.needs_human = false;
+    }
     // 3. Trouble: firing, not acknowledged, not silenced.
     let silenced = |state: &EngineState, a: &Alert| {
         a.is_silenced(now) || state.silences.get(&a.key).is_some_and(|&t| now < t)
@@ -369,7 +373,10 @@ pub(crate) fn ack(state: &mut EngineState, key: &str, until: DateTime<Utc>) -> R
         .get_mut(key)
         .ok_or_else(|| format!("no alert {key:?}"))?;
     if !a.is_active() {
-        return Err(format!("{key} is {:?}, not firing", a.state).to_lowercase());
+        return Err(format!(
+            "{key} is {}, not firing",
+            format!("{:?}", a.state).to_lowercase()
+        ));
     }
     a.state = AlertState::Acknowledged;
     a.ack_until = Some(until);

@@ -149,7 +149,8 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nManager spawns left in this hour's budget: {}.",
+        "\nWhile you work, new alerts for you are appended to `updates.md` in this folder.\n\
+         Manager spawns left in this hour's budget: {}.",
         input.budget_left
     );
     s

@@ -4,4 +4,4 @@ mod model;
 mod store;
 
 pub(crate) use model::{JobEnd, JobRecord, Register};
-pub(crate) use store::{RegisterError, load_register, save_register};
+pub(crate) use store::{RegisterError, backup_path, load_register, save_register};

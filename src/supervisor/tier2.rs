@@ -27,14 +27,18 @@ pub(crate) struct Tier2 {
     pub(crate) ledger: Result<Ledger, String>,
 }
 
+/// `{prompt_file}`, `{pack_dir}`, `{prompt}`, filled in one pass (a prompt that contains
+/// `{pack_dir}` is not expanded again), as the dispatch argv is.
 fn expand(argv: &[String], prompt_file: &Path, pack_dir: &Path, prompt: &str) -> Vec<String> {
-    argv.iter()
-        .map(|a| {
-            a.replace("{prompt_file}", &prompt_file.to_string_lossy())
-                .replace("{pack_dir}", &pack_dir.to_string_lossy())
-                .replace("{prompt}", prompt)
-        })
-        .collect()
+    let values = crate::dispatch::Placeholders {
+        values: [
+            ("prompt_file", prompt_file.to_string_lossy().into_owned()),
+            ("pack_dir", pack_dir.to_string_lossy().into_owned()),
+            ("prompt", prompt.to_owned()),
+        ]
+        .into(),
+    };
+    values.expand_argv(argv)
 }
 
 fn describe(d: &Decision) -> String {
@@ -68,7 +72,12 @@ fn describe(d: &Decision) -> String {
 
 impl Supervisor {
     fn tier2_ledger(&mut self, dry_run: bool) -> &mut Tier2 {
-        let stale = self.tier2.as_ref().is_none_or(|t| t.dry_run != dry_run);
+        // Reload when the mode changed, or while the file is broken (a person may have fixed
+        // it since).
+        let stale = self
+            .tier2
+            .as_ref()
+            .is_none_or(|t| t.dry_run != dry_run || t.ledger.is_err());
         if stale {
             let path = ledger_path(&self.paths.state, dry_run);
             self.tier2 = Some(Tier2 {
@@ -653,6 +662,17 @@ impl Supervisor {
             job: Some(action),
             pipe: pipe.as_deref(),
         };
+        // A finished manager's pane still sits in a window of the same name: close it, so
+        // `warden attach manager` finds the live one.
+        for p in self
+            .tmux
+            .list_panes(&self.paths.session)
+            .unwrap_or_default()
+        {
+            if p.dead && p.window_name == name {
+                let _ = self.tmux.kill_pane(&p.pane_id);
+            }
+        }
         let (panes, error) = self.tmux.new_windows(&self.paths.session, &[spec]);
         match (panes.into_iter().next(), error) {
             (Some(p), _) => Ok(p.pane_id),

@@ -1,0 +1,310 @@
+//! `warden doctor`: is this machine and repository ready for warden? Each finding says
+//! what is wrong and how to fix it; any failure makes the exit code non-zero.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::output::print;
+use crate::config::{LoadedConfig, WorktreeMode};
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+use crate::supervisor::{RuntimePaths, SupervisorLock};
+use crate::tmux::{Spawn, Tmux};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+struct Finding {
+    level: Level,
+    what: String,
+    fix: Option<String>,
+}
+
+fn ok(what: impl Into<String>) -> Finding {
+    Finding {
+        level: Level::Ok,
+        what: what.into(),
+        fix: None,
+    }
+}
+
+fn bad(level: Level, what: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding {
+        level,
+        what: what.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+/// `tmux 3.3a` → (3, 3).
+fn tmux_version(text: &str) -> Option<(u32, u32)> {
+    let v = text.split_whitespace().nth(1)?;
+    let (major, rest) = v.split_once('.')?;
+    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+fn check_tmux(out: &mut Vec<Finding>) {
+    match Command::new("tmux").arg("-V").output() {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            match tmux_version(&text) {
+                Some(v) if v >= (3, 2) => out.push(ok(format!("{text} found"))),
+                _ => out.push(bad(
+                    Level::Warn,
+                    format!("{text} is older than warden is tested with (3.2 or newer)"),
+                    "install a newer tmux",
+                )),
+            }
+        }
+        _ => {
+            out.push(bad(
+                Level::Fail,
+                "tmux is not installed (or not on PATH)",
+                "install it: apt-get install tmux (or your system's package manager)",
+            ));
+            return;
+        }
+    }
+    let socket = format!("warden-doctor-{}", std::process::id());
+    let tmux = Tmux::new(socket.clone());
+    let argv = vec!["sleep".to_owned(), "30".to_owned()];
+    let spawn = Spawn {
+        argv: &argv,
+        cwd: Path::new("/"),
+        env: &[],
+    };
+    match tmux.start_session("doctor", "doctor", &spawn, (80, 24)) {
+        Ok(_) => {
+            let _ = tmux.kill_server();
+            out.push(ok("a private tmux server starts"));
+        }
+        Err(e) => out.push(bad(
+            Level::Fail,
+            format!("a private tmux server does not start: {e}"),
+            "run `tmux -L test new-session -d` to see why",
+        )),
+    }
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn check_dispatch(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
+    let Some(program) = loaded.config.dispatch.command.first() else {
+        out.push(bad(
+            Level::Fail,
+            "dispatch.command is empty",
+            "set [dispatch] command in warden.toml, e.g. [\"scripts/dispatch\", \"{task}\"]",
+        ));
+        return;
+    };
+    if program.contains('/') {
+        let path = if Path::new(program).is_absolute() {
+            PathBuf::from(program)
+        } else {
+            loaded.root.join(program)
+        };
+        if !path.exists() {
+            out.push(bad(
+                Level::Fail,
+                format!("the dispatch command {} does not exist", path.display()),
+                "create it (`warden init` writes a template) or fix [dispatch] command",
+            ));
+        } else if !is_executable(&path) {
+            out.push(bad(
+                Level::Fail,
+                format!("the dispatch command {} is not executable", path.display()),
+                format!("chmod +x {}", path.display()),
+            ));
+        } else {
+            out.push(ok(format!(
+                "the dispatch command {} is executable",
+                path.display()
+            )));
+        }
+    } else {
+        match on_path(program) {
+            Some(p) => out.push(ok(format!(
+                "the dispatch command {program} is {}",
+                p.display()
+            ))),
+            None => out.push(bad(
+                Level::Fail,
+                format!("the dispatch command {program} is not on PATH"),
+                "install it, or give its path in [dispatch] command",
+            )),
+        }
+    }
+}
+
+fn check_git(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
+    let git = Command::new("git").arg("--version").output();
+    if !git.is_ok_and(|o| o.status.success()) {
+        let level = if loaded.config.dispatch.worktree == WorktreeMode::Git {
+            Level::Fail
+        } else {
+            Level::Warn
+        };
+        out.push(bad(
+            level,
+            "git is not installed",
+            "install git (worktrees and worktree checks need it)",
+        ));
+        return;
+    }
+    let inside = Command::new("git")
+        .arg("-C")
+        .arg(&loaded.root)
+        .args(["rev-parse", "--git-dir"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if inside {
+        out.push(ok("git works in this repository"));
+    } else if loaded.config.dispatch.worktree == WorktreeMode::Git {
+        out.push(bad(
+            Level::Fail,
+            format!(
+                "{} is not a git repository but worktree = \"git\"",
+                loaded.root.display()
+            ),
+            "git init, or set worktree = \"none\"",
+        ));
+    } else {
+        out.push(bad(
+            Level::Warn,
+            format!("{} is not a git repository", loaded.root.display()),
+            "git init (warden works without, but agents usually want git)",
+        ));
+    }
+}
+
+fn check_state(loaded: &LoadedConfig, paths: &RuntimePaths, out: &mut Vec<Finding>) {
+    let probe = paths.state.join(format!(".doctor-{}", std::process::id()));
+    let writable =
+        std::fs::create_dir_all(&paths.state).and_then(|()| std::fs::write(&probe, b"ok"));
+    let _ = std::fs::remove_file(&probe);
+    match writable {
+        Ok(()) => out.push(ok(format!(
+            "the state folder {} is writable",
+            paths.state.display()
+        ))),
+        Err(e) => out.push(bad(
+            Level::Fail,
+            format!(
+                "the state folder {} is not writable: {e}",
+                paths.state.display()
+            ),
+            "fix its permissions, or set [paths] state",
+        )),
+    }
+    let running = SupervisorLock::probe(&paths.lock);
+    if paths.control.exists() && running.is_none() {
+        out.push(bad(
+            Level::Warn,
+            format!(
+                "a stale control socket {} (no supervisor holds the lock)",
+                paths.control.display()
+            ),
+            "harmless: the next `warden up` replaces it; or remove it",
+        ));
+    }
+    let register = crate::register::load_register(&paths.register);
+    match (&register, running) {
+        (Err(e), _) => out.push(bad(
+            Level::Fail,
+            e.to_string(),
+            format!(
+                "fix the file, or restore {}",
+                crate::register::backup_path(&paths.register).display()
+            ),
+        )),
+        (Ok(r), None) if r.live_jobs().count() > 0 => out.push(bad(
+            Level::Warn,
+            format!(
+                "{} job(s) are recorded as running but no supervisor is (it died or was stopped)",
+                r.live_jobs().count()
+            ),
+            "`warden up` re-adopts them and records whatever ended meanwhile",
+        )),
+        (Ok(_), Some(pid)) => out.push(ok(format!("a supervisor is running (pid {pid})"))),
+        (Ok(_), None) => out.push(ok("no supervisor is running")),
+    }
+    if !loaded.unknown_keys.is_empty() {
+        out.push(bad(
+            Level::Warn,
+            format!(
+                "unknown keys in warden.toml: {}",
+                loaded.unknown_keys.join(", ")
+            ),
+            "remove or correct them (see docs/configuration.md)",
+        ));
+    }
+}
+
+pub(crate) fn run(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
+    let paths = RuntimePaths::new(loaded);
+    let mut findings = vec![ok(match &loaded.file {
+        Some(f) => format!("config {} is valid", f.display()),
+        None => "no warden.toml: every default applies (`warden init` writes one)".to_owned(),
+    })];
+    check_tmux(&mut findings);
+    check_git(loaded, &mut findings);
+    check_dispatch(loaded, &mut findings);
+    check_state(loaded, &paths, &mut findings);
+    let mut out = String::new();
+    for f in &findings {
+        let mark = match f.level {
+            Level::Ok => "ok  ",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        };
+        let _ = writeln!(out, "{mark}  {}", f.what);
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(out, "      fix: {fix}");
+        }
+    }
+    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    let _ = writeln!(
+        out,
+        "\n{}",
+        match worst {
+            Level::Ok => "warden is ready here",
+            Level::Warn => "warden can run here; see the warnings",
+            Level::Fail => "warden cannot run here yet; fix the failures above",
+        }
+    );
+    print(&out)?;
+    Ok(if worst == Level::Fail {
+        ExitCode::CheckFailed
+    } else {
+        ExitCode::Ok
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(tmux_version("tmux 3.3a"), Some((3, 3)));
+        assert_eq!(tmux_version("tmux 3.10"), Some((3, 10)));
+        assert_eq!(tmux_version("tmux next-3.6"), None);
+    }
+}

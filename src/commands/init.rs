@@ -1,0 +1,125 @@
+//! `warden init [--force]`: what a repository needs to use warden, written once. An existing
+//! file is never overwritten without `--force`; `.gitignore` and `justfile` are only
+//! appended to, and only with what they lack.
+
+use std::path::Path;
+
+use super::output::print;
+use crate::error::Error;
+use crate::exit_code::ExitCode;
+
+/// A commented `warden.toml` with every key at its default (a test keeps it true).
+pub(crate) const WARDEN_TOML: &str = include_str!("../../templates/warden.toml");
+const DISPATCH: &str = include_str!("../../templates/dispatch");
+const JUST_RECIPE: &str = "\n# Supervise the task backlog with warden (replaces the old manage recipe).\nmanage:\n    warden up --attach\n";
+
+fn other(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Other(format!("failed to write {}: {e}", path.display()))
+}
+
+/// Writes `text` to `path` unless it exists (or `force`). Says what happened.
+fn create(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    force: bool,
+    executable: bool,
+) -> Result<String, Error> {
+    let path = root.join(rel);
+    if path.exists() && !force {
+        return Ok(format!("kept     {rel} (exists; --force to replace it)"));
+    }
+    let existed = path.exists();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| other(&path, e))?;
+    }
+    crate::state::write_atomic(&path, text.as_bytes()).map_err(|e| other(&path, e))?;
+    if executable {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| other(&path, e))?;
+    }
+    Ok(format!(
+        "{} {rel}",
+        if existed { "replaced" } else { "wrote   " }
+    ))
+}
+
+/// Appends `addition` to `path` unless `present(existing)` says it is there already.
+fn append(
+    root: &Path,
+    rel: &str,
+    addition: &str,
+    present: impl Fn(&str) -> bool,
+    what: &str,
+) -> Result<String, Error> {
+    let path = root.join(rel);
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    if present(&existing) {
+        return Ok(format!("kept     {rel} (already has {what})"));
+    }
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(addition);
+    crate::state::write_atomic(&path, text.as_bytes()).map_err(|e| other(&path, e))?;
+    Ok(format!(
+        "{} {rel} ({what})",
+        if existing.is_empty() {
+            "wrote   "
+        } else {
+            "added to"
+        }
+    ))
+}
+
+pub(crate) fn run(root: &Path, force: bool) -> Result<ExitCode, Error> {
+    let lines = [
+        create(root, "warden.toml", WARDEN_TOML, force, false)?,
+        create(root, "scripts/dispatch", DISPATCH, force, true)?,
+        append(
+            root,
+            ".gitignore",
+            ".warden/\n",
+            |t| {
+                t.lines()
+                    .any(|l| matches!(l.trim(), ".warden" | ".warden/" | "/.warden" | "/.warden/"))
+            },
+            "the .warden/ line",
+        )?,
+        append(
+            root,
+            "justfile",
+            JUST_RECIPE,
+            |t| {
+                t.lines()
+                    .any(|l| l.starts_with("manage:") || l.starts_with("manage "))
+            },
+            "a manage recipe",
+        )?,
+    ];
+    let mut out = format!("warden init in {}\n", root.display());
+    for l in lines {
+        out.push_str("  ");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.push_str("\nNext: edit scripts/dispatch to pick your agent, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n");
+    print(&out)?;
+    Ok(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_is_every_default() {
+        let (config, unknown) =
+            crate::config::parse_config(WARDEN_TOML, Path::new("templates/warden.toml"))
+                .expect("the template parses");
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(config, crate::config::Config::default());
+    }
+}
