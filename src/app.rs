@@ -23,6 +23,11 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .without_time()
         .try_init();
 }
@@ -61,6 +66,19 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 };
                 commands::heartbeat::run(tier1, *once, *json, *no_write)
             }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "warden", &mut out);
+            commands::print_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(Error::Stdout)?;
+            commands::print_bytes(&out)
         }
         Command::Doctor => commands::doctor::run(&load_config(cli, false)?),
         Command::Init { force } => {

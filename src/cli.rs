@@ -89,6 +89,11 @@ pub(crate) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), generated from this command line.
+    #[command(hide = true)]
+    Man,
     /// Check tmux, git, the config, the dispatch command and warden's state; say how to fix.
     Doctor,
     /// Watch warden do its whole job on a throwaway repository, in about a minute.
