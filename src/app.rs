@@ -80,7 +80,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 .map_err(Error::Stdout)?;
             commands::print_bytes(&out)
         }
-        Command::Doctor => commands::doctor::run(&load_config(cli, false)?),
+        Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
         Command::Init { force } => {
             let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
             let root = start

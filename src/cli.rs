@@ -95,7 +95,10 @@ pub(crate) enum Command {
     #[command(hide = true)]
     Man,
     /// Check tmux, git, the config, the dispatch command and warden's state; say how to fix.
-    Doctor,
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// Watch warden do its whole job on a throwaway repository, in about a minute.
     Demo {
         /// Leave the demo's session running and say how to attach.

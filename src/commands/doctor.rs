@@ -12,13 +12,15 @@ use crate::exit_code::ExitCode;
 use crate::supervisor::{RuntimePaths, SupervisorLock};
 use crate::tmux::{Spawn, Tmux};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 enum Level {
     Ok,
     Warn,
     Fail,
 }
 
+#[derive(serde::Serialize)]
 struct Finding {
     level: Level,
     what: String,
@@ -257,7 +259,7 @@ fn check_state(loaded: &LoadedConfig, paths: &RuntimePaths, out: &mut Vec<Findin
     }
 }
 
-pub(crate) fn run(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
+pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let mut findings = vec![ok(match &loaded.file {
         Some(f) => format!("config {} is valid", f.display()),
@@ -267,6 +269,20 @@ pub(crate) fn run(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
     check_git(loaded, &mut findings);
     check_dispatch(loaded, &mut findings);
     check_state(loaded, &paths, &mut findings);
+    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    let code = if worst == Level::Fail {
+        ExitCode::CheckFailed
+    } else {
+        ExitCode::Ok
+    };
+    if json {
+        let report = serde_json::json!({ "ok": worst != Level::Fail, "findings": findings });
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ))?;
+        return Ok(code);
+    }
     let mut out = String::new();
     for f in &findings {
         let mark = match f.level {
@@ -279,7 +295,6 @@ pub(crate) fn run(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
             let _ = writeln!(out, "      fix: {fix}");
         }
     }
-    let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
     let _ = writeln!(
         out,
         "\n{}",
@@ -290,11 +305,7 @@ pub(crate) fn run(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
         }
     );
     print(&out)?;
-    Ok(if worst == Level::Fail {
-        ExitCode::CheckFailed
-    } else {
-        ExitCode::Ok
-    })
+    Ok(code)
 }
 
 #[cfg(test)]
