@@ -106,3 +106,24 @@ fn demo_keep_leaves_a_session_to_attach_to() {
         String::from_utf8_lossy(&down.stderr)
     );
 }
+
+#[test]
+fn the_readme_names_the_two_commands_and_ci_runs_them() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let ci =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
+    for command in [
+        "cargo run --locked --release -- demo",
+        "cargo test --locked",
+    ] {
+        assert!(
+            readme.contains(&format!("```sh\n{command}\n```")),
+            "README shows `{command}` as a command block"
+        );
+        assert!(
+            ci.lines().any(|l| l.trim() == command),
+            ".ci/run runs `{command}` as written"
+        );
+    }
+}
