@@ -151,8 +151,10 @@ struct Seen {
 }
 
 impl Seen {
-    /// Prints new events from the register, the snapshot and the dry-run ledger.
-    fn report(&mut self, root: &Path, started: Instant) -> Result<(), Error> {
+    /// Prints new events from the register, the snapshot and the dry-run ledger. On a
+    /// terminal a status line below them shows what runs and what waits; a pipe gets the
+    /// events only.
+    fn report(&mut self, root: &Path, started: Instant, tty: bool) -> Result<(), Error> {
         let t = started.elapsed().as_secs_f64();
         let mut out = String::new();
         let register = json(&root.join(".warden/register.json"));
@@ -219,7 +221,34 @@ impl Seen {
                 self.decisions = decisions.len();
             }
         }
-        if !out.is_empty() {
+        if tty {
+            let names = |v: &serde_json::Value, field: &str| -> String {
+                let list: Vec<&str> = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| {
+                        if field.is_empty() {
+                            x.as_str()
+                        } else {
+                            x[field].as_str()
+                        }
+                    })
+                    .collect();
+                if list.is_empty() {
+                    "none".to_owned()
+                } else {
+                    list.join(", ")
+                }
+            };
+            let status = format!(
+                "  running: {} · waiting: {}",
+                names(&snapshot["workers"], "task"),
+                names(&snapshot["queue"], "")
+            );
+            // Clear the old status line, print the events, redraw the status line.
+            print(&format!("\r\x1b[K{out}{status}"))?;
+        } else if !out.is_empty() {
             print(&out)?;
         }
         Ok(())
@@ -275,7 +304,7 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
     let result = (|| -> Result<bool, Error> {
         while started.elapsed() < Duration::from_secs(75) {
             std::thread::sleep(Duration::from_millis(250));
-            seen.report(&root, started)?;
+            seen.report(&root, started, tty)?;
             if finished(&root, &seen) {
                 return Ok(true);
             }
@@ -283,6 +312,9 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
         Ok(false)
     })();
     let complete = result?;
+    if tty {
+        print("\r\x1b[K")?;
+    }
     let status = warden(&exe, &root, &["status"])?;
     let mut summary = String::new();
     summary.push_str(&format!(
