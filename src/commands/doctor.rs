@@ -52,7 +52,8 @@ fn tmux_version(text: &str) -> Option<(u32, u32)> {
 }
 
 fn check_tmux(out: &mut Vec<Finding>) {
-    match Command::new("tmux").arg("-V").output() {
+    let bin = std::env::var_os("WARDEN_TMUX_BIN").unwrap_or_else(|| "tmux".into());
+    match Command::new(&bin).arg("-V").output() {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout).trim().to_owned();
             match tmux_version(&text) {

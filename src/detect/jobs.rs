@@ -38,8 +38,8 @@ fn latest_failures(obs: &Observations<'_>, register: &Register, out: &mut Vec<Si
         let (Some(end), Some(ended_at)) = (&job.end, job.ended_at) else {
             continue;
         };
-        // Stopped by the operator (`warden kill`): not trouble to report.
-        if job.killed {
+        // Stopped by the operator (`warden kill`, `warden down --kill-workers`): not trouble.
+        if job.killed || job.stopped {
             continue;
         }
         let mut evidence = job_evidence(job);
@@ -120,6 +120,7 @@ fn repeated(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) 
     for job in &register.jobs {
         if job.is_failure()
             && !job.killed
+            && !job.stopped
             && let Some(ended) = job.ended_at
             && ended > window_start
             && ended <= obs.now

@@ -56,6 +56,7 @@ fn job(n: u32, task: &str, started_ago: i64) -> JobRecord {
         last_output_at: None,
         log_path: PathBuf::from(format!("tasks/logs/dispatch-{task}.log")),
         killed: false,
+        stopped: false,
     }
 }
 
@@ -252,6 +253,19 @@ fn operator_kills_are_not_trouble() {
     ]);
     assert!(w.codes(SignalCode::DispatchInterrupted).is_empty());
     assert!(w.codes(SignalCode::RepeatedFailure).is_empty());
+    let mut stopped = ended(
+        job(4, "u", 50),
+        40,
+        JobEnd::Signaled {
+            signal: "SIGTERM".into(),
+        },
+    );
+    stopped.stopped = true;
+    let down = World::tasks(vec![task("u", Status::Ready, HOUR)]).jobs(vec![stopped]);
+    assert!(
+        down.codes(SignalCode::DispatchInterrupted).is_empty(),
+        "warden down --kill-workers is not trouble either"
+    );
 }
 
 #[test]

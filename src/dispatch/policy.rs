@@ -107,7 +107,9 @@ pub(crate) fn holds(
         let (Some(end), Some(ended_at)) = (&last.end, last.ended_at) else {
             continue; // live: the queue already leaves running tasks out
         };
-        let hold = if last.killed {
+        let hold = if last.stopped {
+            None // stopped with the whole session: pick it up again as usual
+        } else if last.killed {
             Some(Hold::Killed {
                 job: last.job.clone(),
             })
@@ -118,8 +120,13 @@ pub(crate) fn holds(
                 ended_at,
             })
         } else {
-            let failures = u32::try_from(jobs.iter().rev().take_while(|j| j.is_failure()).count())
-                .unwrap_or(u32::MAX);
+            let failures = u32::try_from(
+                jobs.iter()
+                    .rev()
+                    .take_while(|j| j.is_failure() && !j.stopped)
+                    .count(),
+            )
+            .unwrap_or(u32::MAX);
             if failures >= policy.max_attempts {
                 Some(Hold::GaveUp { attempts: failures })
             } else {
@@ -180,6 +187,7 @@ mod tests {
             last_output_at: None,
             log_path: PathBuf::from("l"),
             killed: false,
+            stopped: false,
         }
     }
 

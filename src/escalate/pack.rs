@@ -32,6 +32,9 @@ pub(crate) struct PackInput {
     pub(crate) max_bytes: usize,
 }
 
+/// `docs/manager-guide.md`, built in.
+const MANAGER_GUIDE: &str = include_str!("../../docs/manager-guide.md");
+
 const CUT: &str = "\n[… cut by warden: the context pack is limited to its size budget]\n";
 
 /// The files of the pack, in order: (name relative to the pack folder, bytes).
@@ -64,6 +67,14 @@ pub(crate) fn build_pack(input: &PackInput) -> Vec<(String, Vec<u8>)> {
         "ledger.txt".to_owned(),
         format!("{}\n", input.recent_decisions.join("\n")).into_bytes(),
     ));
+    // The manager's standing instructions travel with every pack, first after the prompt.
+    others.insert(
+        0,
+        (
+            "manager-guide.md".to_owned(),
+            MANAGER_GUIDE.as_bytes().to_vec(),
+        ),
+    );
 
     let context = context_md(
         input,
@@ -125,6 +136,7 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
     let _ = writeln!(
         s,
         "\n## What to do\n\n\
+         0. Read `manager-guide.md` in this folder first: your role and your limits.\n\
          1. Read the evidence in this folder: the task files (`tasks/`), the tails of their \
             dispatch logs (`logs/`), the last screens of their panes (`screens/`), `git.txt`, \
             the snapshot and the recent decisions (`ledger.txt`).\n\
@@ -133,7 +145,7 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
          3. Act through the task files and warden: edit a task (status, `depends_on`, the \
             description), `warden retry TASK` to let warden try it again, `warden kill TASK` to \
             stop a runaway worker, `warden dispatch TASK` to start one now, `warden logs TASK` \
-            to read more. `warden attach TASK` shows a worker's pane.\n\
+            to read more.\n\
          4. When it is handled: `warden ack KEY --for 30m` (no repeats while you work) or \
             `warden resolve KEY` (you fixed it; if the condition is still there it fires \
             again as a new episode).\n\n\
@@ -149,7 +161,8 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nWhile you work, new alerts for you are appended to `updates.md` in this folder.\n\
+        "\nWhile you work, new alerts for you are appended to `updates.md` in this folder. When \
+         you are done, write what you did to `manager-notes.md` here, then exit.\n\
          Manager spawns left in this hour's budget: {}.",
         input.budget_left
     );
@@ -214,6 +227,7 @@ mod tests {
             names,
             [
                 "context.md",
+                "manager-guide.md",
                 "snapshot.json",
                 "tasks/t.md",
                 "logs/t.log",

@@ -65,6 +65,9 @@ pub(crate) struct JobRecord {
     /// Stopped by `warden kill`: not redispatched until `warden retry`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) killed: bool,
+    /// Stopped by `warden down --kill-workers`: not a failure, and dispatched again as usual.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) stopped: bool,
 }
 
 impl JobRecord {

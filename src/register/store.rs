@@ -115,6 +115,7 @@ mod tests {
             last_output_at: None,
             log_path: PathBuf::from("tasks/logs/dispatch-t.log"),
             killed: false,
+            stopped: false,
         }
     }
 

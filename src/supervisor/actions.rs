@@ -89,11 +89,14 @@ impl Supervisor {
             } => {
                 let timeout = Duration::from_secs(timeout_secs);
                 if kill_workers {
-                    let live: Vec<String> = self
-                        .register
-                        .as_ref()
-                        .map(|r| r.live_jobs().map(|j| j.job.clone()).collect())
-                        .unwrap_or_default();
+                    let mut live = Vec::new();
+                    if let Ok(register) = &mut self.register {
+                        for job in register.jobs.iter_mut().filter(|j| j.is_live()) {
+                            job.stopped = true;
+                            live.push(job.job.clone());
+                        }
+                    }
+                    self.save();
                     for job in &live {
                         self.terminate(job, timeout);
                     }

@@ -111,6 +111,7 @@ impl Launcher<'_> {
             last_output_at: None,
             log_path: self.paths.relative(&self.paths.log_for(task.id())),
             killed: false,
+            stopped: false,
         }
     }
 

@@ -163,6 +163,7 @@ mod tests {
             last_output_at: None,
             log_path: PathBuf::from("l"),
             killed: false,
+            stopped: false,
         }
     }
 

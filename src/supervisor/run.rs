@@ -186,6 +186,15 @@ impl Supervisor {
 
     /// Brings every live job up to date from its record, its pane and its log.
     pub(crate) fn reconcile(&mut self, now: DateTime<Utc>) {
+        // A register that could not be read is read again each time: once a person has fixed
+        // or restored it, dispatch resumes without a restart.
+        if self.register.is_err() {
+            self.register = self.tier1.load_register();
+            if self.register.is_ok() {
+                tracing::warn!("the register is readable again; dispatch resumes");
+                self.dirty = true;
+            }
+        }
         let Ok(register) = &self.register else { return };
         let live: Vec<_> = register.live_jobs().cloned().collect();
         if live.is_empty() {
