@@ -141,7 +141,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             commands::tier2::escalations(&load_config(cli, true)?, *json)
         }
         Command::Pack => commands::tier2::pack(&load_config(cli, true)?),
-        Command::Layouts => commands::logs::layouts(&load_config(cli, true)?),
+        Command::Layouts { json } => commands::logs::layouts(&load_config(cli, true)?, *json),
         Command::Status { json } => {
             commands::status::run(&Tier1::new(load_config(cli, true)?), *json)
         }

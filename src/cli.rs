@@ -180,7 +180,10 @@ pub(crate) enum Command {
     /// Build a context pack for the alerts firing now and print its prompt file.
     Pack,
     /// List the window layouts (shipped and in .warden/layouts/).
-    Layouts,
+    Layouts {
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the supervisor loop in this terminal (what `warden up` runs in its window).
     Supervise {
         #[arg(long, default_value = "default")]

@@ -71,9 +71,31 @@ pub(crate) fn logs(
     }
 }
 
-pub(crate) fn layouts(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
+pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let entries = list_layouts(&paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    if json {
+        let rows: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| match &e.layout {
+                Ok(l) => serde_json::json!({
+                    "name": e.name,
+                    "description": l.description,
+                    "workers": if l.workers == crate::layout::WorkerPlacement::Windows { "windows" } else { "tiled" },
+                    "panes_per_window": l.panes_per_window,
+                    "supervisor_window": l.supervisor_window,
+                    "manager_window": l.manager_window,
+                    "source": l.source.to_string(),
+                }),
+                Err(err) => serde_json::json!({ "name": e.name, "error": err.to_string() }),
+            })
+            .collect();
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ))?;
+        return Ok(ExitCode::Ok);
+    }
     let mut out = String::new();
     for entry in entries {
         match entry.layout {
