@@ -385,17 +385,17 @@ impl Supervisor {
         let config = self.tier1.loaded().config.clone();
         let mut prepared = Vec::new();
         let mut results: Vec<Result<String, String>> = Vec::with_capacity(tasks.len());
+        let launcher = Launcher {
+            paths: &self.paths,
+            config: &config,
+            tmux: &self.tmux,
+            layout: &self.layout,
+            exe: &self.exe,
+        };
         {
             let Ok(register) = &mut self.register else {
                 let refused = "the register is unreadable; dispatch is refused until it is fixed";
                 return tasks.iter().map(|_| Err(refused.to_owned())).collect();
-            };
-            let launcher = Launcher {
-                paths: &self.paths,
-                config: &config,
-                tmux: &self.tmux,
-                layout: &self.layout,
-                exe: &self.exe,
             };
             for task_id in tasks {
                 let Some(task) = self.tier1.task(task_id) else {
@@ -417,13 +417,6 @@ impl Supervisor {
             return results;
         }
         self.save();
-        let launcher = Launcher {
-            paths: &self.paths,
-            config: &config,
-            tmux: &self.tmux,
-            layout: &self.layout,
-            exe: &self.exe,
-        };
         let batch: Vec<_> = prepared
             .iter()
             .map(|(_, record, task)| (record.clone(), task.clone()))
