@@ -63,12 +63,12 @@ fn warden_argv(
     argv
 }
 
-/// `warden supervise`: the loop, in this terminal.
-pub(crate) fn supervise(
+/// A supervisor for `loaded` with `layout`, and the argv of its heartbeat view.
+fn prepare(
     loaded: LoadedConfig,
     layout: &str,
     flags: &OverrideArgs,
-) -> Result<ExitCode, Error> {
+) -> Result<(Supervisor, Vec<String>), Error> {
     let paths = RuntimePaths::new(&loaded);
     let layout =
         load_layout(layout, &paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
@@ -79,7 +79,20 @@ pub(crate) fn supervise(
         &override_flags(flags, loaded.file.as_deref()),
         &["heartbeat", "--no-write"],
     );
-    Supervisor::new(loaded, flags.to_overrides(), layout, exe)
+    Ok((
+        Supervisor::new(loaded, flags.to_overrides(), layout, exe),
+        view,
+    ))
+}
+
+/// `warden supervise`: the loop, in this terminal.
+pub(crate) fn supervise(
+    loaded: LoadedConfig,
+    layout: &str,
+    flags: &OverrideArgs,
+) -> Result<ExitCode, Error> {
+    let (supervisor, view) = prepare(loaded, layout, flags)?;
+    supervisor
         .run(&view[1..])
         .map_err(|e| Error::Other(e.to_string()))?;
     Ok(ExitCode::Ok)
@@ -91,17 +104,9 @@ pub(crate) fn dispatch_once(
     json: bool,
     flags: &OverrideArgs,
 ) -> Result<ExitCode, Error> {
-    let paths = RuntimePaths::new(&loaded);
-    let layout = load_layout(&paths.layout_name(), &paths.user_layouts)
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let exe = exe()?;
-    let view = warden_argv(
-        &exe,
-        &loaded,
-        &override_flags(flags, loaded.file.as_deref()),
-        &["heartbeat", "--no-write"],
-    );
-    let snapshot = Supervisor::new(loaded, flags.to_overrides(), layout, exe)
+    let layout = RuntimePaths::new(&loaded).layout_name();
+    let (supervisor, view) = prepare(loaded, &layout, flags)?;
+    let snapshot = supervisor
         .run_once(&view[1..])
         .map_err(|e| Error::Other(e.to_string()))?;
     if json {
