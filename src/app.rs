@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 use crate::commands;
+use crate::commands::tier2::AlertVerb;
 use crate::config::{LoadedConfig, load};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
@@ -43,6 +44,17 @@ fn load_config(cli: &Cli, log_unknown: bool) -> Result<LoadedConfig, Error> {
         }
     }
     Ok(loaded)
+}
+
+fn alert(
+    cli: &Cli,
+    key: &str,
+    verb: AlertVerb,
+    duration: Option<crate::config::HumanDuration>,
+) -> Result<ExitCode, Error> {
+    let loaded = load_config(cli, true)?;
+    let op = commands::tier2::alert_op_for(&loaded, verb, duration);
+    commands::tier2::alert_op(&loaded, key, op)
 }
 
 /// Runs the command line.
@@ -126,17 +138,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Escalate { dry_run, json } => {
             commands::tier2::escalate(&load_config(cli, true)?, *dry_run, *json)
         }
-        Command::Ack { key, duration } => {
-            let loaded = load_config(cli, true)?;
-            let secs = commands::tier2::ack_secs(&loaded, *duration);
-            commands::tier2::alert_op(&loaded, "ack", key, secs)
-        }
-        Command::Silence { key, duration } => {
-            commands::tier2::alert_op(&load_config(cli, true)?, "silence", key, duration.as_secs())
-        }
-        Command::Resolve { key } => {
-            commands::tier2::alert_op(&load_config(cli, true)?, "resolve", key, 0)
-        }
+        Command::Ack { key, duration } => alert(cli, key, AlertVerb::Ack, *duration),
+        Command::Silence { key, duration } => alert(cli, key, AlertVerb::Silence, Some(*duration)),
+        Command::Resolve { key } => alert(cli, key, AlertVerb::Resolve, None),
         Command::Escalations { json } => {
             commands::tier2::escalations(&load_config(cli, true)?, *json)
         }

@@ -258,7 +258,7 @@ fn a_missing_manager_command_is_a_recorded_failure_not_a_crash() {
         "the supervisor is still running"
     );
     let list = live.run(&["escalations"]);
-    assert!(list.stdout.contains("Failed"), "{}", list.stdout);
+    assert!(list.stdout.contains("failed"), "{}", list.stdout);
 }
 
 #[test]

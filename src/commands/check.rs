@@ -56,11 +56,11 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
     // A typo in escalation.codes would otherwise only show as an error on every pass.
     let policy_problem = crate::escalate::Policy::from_config(&loaded.config.escalation)
         .err()
-        .map(|message| Finding {
+        .map(|e| Finding {
             code: "config_invalid",
             path: loaded.file.clone(),
             line: None,
-            message,
+            message: e.to_string(),
         });
     let problems: Vec<Finding> = pass
         .signals()

@@ -3,10 +3,14 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use super::output::print;
 use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
-use crate::escalate::{DecisionRecord, Ledger, ledger_path, load_ledger, save_ledger};
+use crate::escalate::{
+    AlertOp, DecisionRecord, Ledger, apply_alert_op, ledger_path, load_ledger, save_ledger,
+};
 use crate::exit_code::ExitCode;
 use crate::supervisor::{ControlError, Request, Response, RuntimePaths, SupervisorLock, request};
 
@@ -29,7 +33,7 @@ fn render(decisions: &[DecisionRecord]) -> String {
             out,
             "{} {:<11} {}",
             d.at.format("%Y-%m-%d %H:%M:%S"),
-            d.outcome,
+            d.outcome.to_string(),
             d.detail.as_deref().unwrap_or("")
         );
         if let Some(argv) = &d.argv {
@@ -74,25 +78,20 @@ pub(crate) fn escalate(
             serde_json::to_string_pretty(&decisions).unwrap_or_default()
         ))?;
     } else {
-        let records: Vec<DecisionRecord> = serde_json::from_value(decisions).unwrap_or_default();
+        let records: Vec<DecisionRecord> = serde_json::from_value(decisions)
+            .map_err(|e| Error::Other(format!("failed to read the supervisor's decisions: {e}")))?;
         print(&render(&records))?;
     }
     Ok(ExitCode::Ok)
 }
 
 /// `warden ack|silence|resolve KEY`: through the supervisor when it runs, else on the
-/// ledger file under the supervisor's lock.
-pub(crate) fn alert_op(
-    loaded: &LoadedConfig,
-    op: &str,
-    key: &str,
-    secs: u64,
-) -> Result<ExitCode, Error> {
+/// ledger file under the supervisor's lock. Both paths apply the same `apply_alert_op`.
+pub(crate) fn alert_op(loaded: &LoadedConfig, key: &str, op: AlertOp) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let req = Request::Alert {
-        op: op.to_owned(),
         key: key.to_owned(),
-        secs,
+        op,
     };
     match ask(&paths, &req) {
         Ok(Response::Ok { message }) => {
@@ -107,22 +106,42 @@ pub(crate) fn alert_op(
     let dry_run = loaded.config.escalation.dry_run;
     let path = ledger_path(&paths.state, dry_run);
     let mut ledger = load_ledger(&path, dry_run).map_err(|e| Error::Other(e.to_string()))?;
-    let now = crate::clock::now();
-    let until = now + chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2));
-    let message = match op {
-        "ack" => crate::escalate::ack(&mut ledger.state, key, until)
-            .map(|()| format!("acknowledged {key}")),
-        "silence" => {
-            crate::escalate::silence(&mut ledger.state, key, until);
-            Ok(format!("silenced {key}"))
-        }
-        _ => crate::escalate::resolve(&mut ledger.state, key, now)
-            .map(|()| format!("resolved {key}")),
-    }
-    .map_err(Error::Other)?;
+    let message = apply_alert_op(&mut ledger.state, key, op, crate::clock::now())
+        .map_err(|e| Error::Other(e.to_string()))?;
     save_ledger(&path, &ledger).map_err(|e| Error::Other(e.to_string()))?;
     print(&format!("{message}\n"))?;
     Ok(ExitCode::Ok)
+}
+
+/// The operation for `warden ack` (`--for`, default `ack_for`), `silence --for`, `resolve`,
+/// with its end counted from now.
+pub(crate) fn alert_op_for(
+    loaded: &LoadedConfig,
+    verb: AlertVerb,
+    duration: Option<HumanDuration>,
+) -> AlertOp {
+    let now = crate::clock::now();
+    let until = |d: HumanDuration| {
+        now.checked_add_signed(d.to_chrono())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
+    match verb {
+        AlertVerb::Ack => AlertOp::Ack {
+            until: until(duration.unwrap_or(loaded.config.escalation.ack_for)),
+        },
+        AlertVerb::Silence => AlertOp::Silence {
+            until: until(duration.unwrap_or(loaded.config.escalation.ack_for)),
+        },
+        AlertVerb::Resolve => AlertOp::Resolve,
+    }
+}
+
+/// Which alert command was typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AlertVerb {
+    Ack,
+    Silence,
+    Resolve,
 }
 
 /// `warden escalations [--json]`: the ledger (live, and dry-run when there is one).
@@ -162,19 +181,23 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
         for a in l.state.alerts.values() {
             let _ = writeln!(
                 out,
-                "  alert {:<44} {:?} {} episode {}",
-                a.key, a.state, a.severity, a.episode
+                "  alert   {:<12} {:<8} {} (episode {})",
+                a.state, a.severity, a.key, a.episode
             );
         }
         for a in &l.actions {
             let _ = writeln!(
                 out,
-                "  action {} {:?} {:?} {} {}",
+                "  manager {} ({}) {}{}: {}",
                 a.id,
                 a.mode,
                 a.phase,
-                a.pack_dir.display(),
-                a.exit.as_deref().or(a.error.as_deref()).unwrap_or("")
+                a.exit
+                    .as_deref()
+                    .or(a.error.as_deref())
+                    .map(|x| format!(", {x}"))
+                    .unwrap_or_default(),
+                a.pack_dir.display()
             );
         }
         out.push_str(&render(
@@ -192,9 +215,4 @@ pub(crate) fn pack(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
         print(&format!("{message}\n"))?;
     }
     Ok(ExitCode::Ok)
-}
-
-/// The default for `warden ack` without `--for`.
-pub(crate) fn ack_secs(loaded: &LoadedConfig, given: Option<HumanDuration>) -> u64 {
-    given.unwrap_or(loaded.config.escalation.ack_for).as_secs()
 }

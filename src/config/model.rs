@@ -163,6 +163,15 @@ pub(crate) enum ManagerMode {
     Oneshot,
 }
 
+impl std::fmt::Display for ManagerMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Window => "window",
+            Self::Oneshot => "one-shot",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Escalation {

@@ -10,9 +10,12 @@
 //!                                             resolved ── seen again ──▶ pending (new episode)
 //! ```
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::reason::SuppressReason;
 use crate::config::ManagerMode;
 use crate::detect::{Severity, Signal, SignalCode, Subject};
 
@@ -23,6 +26,23 @@ pub(crate) enum AlertState {
     Firing,
     Acknowledged,
     Resolved,
+}
+
+impl AlertState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Firing => "firing",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for AlertState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What the current episode has had from Tier 2.
@@ -64,7 +84,7 @@ pub(crate) struct Alert {
     pub(crate) escalated: Option<Escalated>,
     /// The last suppression reported for this episode, so it is reported once.
     #[serde(default)]
-    pub(crate) suppressed: Option<String>,
+    pub(crate) suppressed: Option<SuppressReason>,
 }
 
 /// The dedup key: code and subject, never times, pids or text.

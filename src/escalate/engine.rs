@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alert::{Alert, AlertState, Escalated, alert_key};
 use super::budget::{Budget, Refusal};
+use super::reason::{SpawnReason, SuppressReason};
 use crate::config::{Escalation, HumanDuration, ManagerMode};
 use crate::detect::{Severity, Signal, SignalCode};
 
@@ -31,7 +32,7 @@ pub(crate) struct Policy {
 
 impl Policy {
     /// An unknown code in `codes` is an error naming it.
-    pub(crate) fn from_config(c: &Escalation) -> Result<Self, String> {
+    pub(crate) fn from_config(c: &Escalation) -> Result<Self, PolicyError> {
         let codes = if c.codes.is_empty() {
             SignalCode::ALL
                 .iter()
@@ -46,7 +47,7 @@ impl Policy {
                         .iter()
                         .copied()
                         .find(|code| code.as_str() == name)
-                        .ok_or_else(|| format!("escalation.codes: unknown signal code {name:?}"))
+                        .ok_or_else(|| PolicyError::UnknownCode { name: name.clone() })
                 })
                 .collect::<Result<_, _>>()?
         };
@@ -66,6 +67,12 @@ impl Policy {
             step_up_after: c.step_up_after,
         })
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PolicyError {
+    #[error("failed to read escalation.codes: unknown signal code {name:?}")]
+    UnknownCode { name: String },
 }
 
 /// A manager Tier 2 started that has not ended yet.
@@ -102,12 +109,15 @@ pub(crate) enum Decision {
         action: String,
         mode: ManagerMode,
         keys: Vec<String>,
-        reason: String,
+        reason: SpawnReason,
     },
     /// New trouble for a manager that is already alive.
     Deliver { action: String, keys: Vec<String> },
     /// Escalation was due and a guard refused it.
-    Suppressed { keys: Vec<String>, reason: String },
+    Suppressed {
+        keys: Vec<String>,
+        reason: SuppressReason,
+    },
     /// An alert's condition cleared for `resolve_after`.
     Resolved { key: String, episode: u32 },
     /// An alert started firing.
@@ -121,20 +131,25 @@ pub(crate) struct Step {
     pub(crate) skip_hold: bool,
 }
 
-fn suppress_once(state: &mut EngineState, keys: &[String], reason: &str, out: &mut Vec<Decision>) {
+fn suppress_once(
+    state: &mut EngineState,
+    keys: &[String],
+    reason: SuppressReason,
+    out: &mut Vec<Decision>,
+) {
     let mut fresh = Vec::new();
     for key in keys {
         if let Some(a) = state.alerts.get_mut(key)
-            && a.suppressed.as_deref() != Some(reason)
+            && a.suppressed != Some(reason)
         {
-            a.suppressed = Some(reason.to_owned());
+            a.suppressed = Some(reason);
             fresh.push(key.clone());
         }
     }
     if !fresh.is_empty() {
         out.push(Decision::Suppressed {
             keys: fresh,
-            reason: reason.to_owned(),
+            reason,
         });
     }
 }
@@ -292,7 +307,7 @@ pub(crate) fn step(
             .get(k)
             .is_some_and(|&t| now < t + policy.cooldown.to_chrono())
     });
-    suppress_once(state, &cooling, "cooldown", &mut out);
+    suppress_once(state, &cooling, SuppressReason::Cooldown, &mut out);
     let stepping = candidates.is_empty();
     let keys: Vec<String> = if stepping {
         step_ups
@@ -315,17 +330,17 @@ pub(crate) fn step(
     if mode == ManagerMode::Window
         && windows >= usize::try_from(policy.max_live_managers).unwrap_or(usize::MAX)
     {
-        suppress_once(state, &keys, "max_live_managers", &mut out);
+        suppress_once(state, &keys, SuppressReason::MaxLiveManagers, &mut out);
         return out;
     }
     match policy.budget.check(&state.spawns, now) {
         Err(Refusal::Exhausted) => {
             state.needs_human = true;
-            suppress_once(state, &keys, "budget_exhausted", &mut out);
+            suppress_once(state, &keys, SuppressReason::BudgetExhausted, &mut out);
             return out;
         }
         Err(Refusal::TooSoon) => {
-            suppress_once(state, &keys, "min_spacing", &mut out);
+            suppress_once(state, &keys, SuppressReason::MinSpacing, &mut out);
             return out;
         }
         Ok(()) => {}
@@ -358,50 +373,12 @@ pub(crate) fn step(
         mode,
         keys,
         reason: if stepping {
-            "step_up".to_owned()
+            SpawnReason::StepUp
         } else {
-            "firing".to_owned()
+            SpawnReason::Firing
         },
     });
     out
-}
-
-/// `warden ack KEY [--for D]`.
-pub(crate) fn ack(state: &mut EngineState, key: &str, until: DateTime<Utc>) -> Result<(), String> {
-    let a = state
-        .alerts
-        .get_mut(key)
-        .ok_or_else(|| format!("no alert {key:?}"))?;
-    if !a.is_active() {
-        return Err(format!(
-            "{key} is {}, not firing",
-            format!("{:?}", a.state).to_lowercase()
-        ));
-    }
-    a.state = AlertState::Acknowledged;
-    a.ack_until = Some(until);
-    Ok(())
-}
-
-/// `warden silence KEY --for D`: no escalation for the key until then (it may not exist yet).
-pub(crate) fn silence(state: &mut EngineState, key: &str, until: DateTime<Utc>) {
-    state.silences.insert(key.to_owned(), until);
-}
-
-/// `warden resolve KEY`: the operator says it is fixed. If the condition persists, it comes
-/// back as a new episode after the hold (and the per-key cooldown still applies).
-pub(crate) fn resolve(
-    state: &mut EngineState,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<(), String> {
-    let a = state
-        .alerts
-        .get_mut(key)
-        .ok_or_else(|| format!("no alert {key:?}"))?;
-    a.state = AlertState::Resolved;
-    a.resolved_at = Some(now);
-    Ok(())
 }
 
 /// A manager ended (its window closed, its one-shot exited).

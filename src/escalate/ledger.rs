@@ -4,6 +4,7 @@
 //! before anything is spawned. A ledger that cannot be read is never reset: the caller fails
 //! closed (no spawns, `needs_human`) until a person fixes or removes it.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,51 @@ pub(crate) enum Phase {
     Spawned,
     Ended,
     Failed,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Intent => "decided, not started",
+            Self::Spawned => "running",
+            Self::Ended => "ended",
+            Self::Failed => "failed",
+        })
+    }
+}
+
+/// What became of a decision. The serde names are the ledger's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Outcome {
+    /// A manager was started.
+    Spawn,
+    /// Dry-run: a manager would have been started; nothing was.
+    WouldSpawn,
+    /// New alerts were handed to the live manager.
+    Deliver,
+    /// A guard refused the escalation.
+    Suppressed,
+    /// An alert cleared.
+    Resolved,
+    /// An alert started firing.
+    Fired,
+    /// The spawn itself failed (the pack, the ledger, tmux or the command).
+    Failed,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Spawn => "spawned",
+            Self::WouldSpawn => "would spawn",
+            Self::Deliver => "delivered",
+            Self::Suppressed => "suppressed",
+            Self::Resolved => "resolved",
+            Self::Fired => "firing",
+            Self::Failed => "failed",
+        })
+    }
 }
 
 /// One manager Tier 2 decided to bring in.
@@ -51,9 +97,7 @@ pub(crate) struct ActionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DecisionRecord {
     pub(crate) at: DateTime<Utc>,
-    /// `spawn`, `would_spawn` (dry-run), `deliver`, `suppressed`, `resolved`, `fired`,
-    /// `failed` (the spawn itself failed).
-    pub(crate) outcome: String,
+    pub(crate) outcome: Outcome,
     pub(crate) decision: Decision,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) pack_dir: Option<PathBuf>,

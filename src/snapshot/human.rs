@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::model::Snapshot;
 use crate::config::HumanDuration;
+use crate::escalate::AlertState;
 use crate::task::Status;
 
 const MAX_QUEUE_SHOWN: usize = 8;
@@ -110,13 +111,21 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
     };
     let _ = writeln!(out, "escalation {state}");
     if let Some(left) = e.budget_left {
-        let firing = e.alerts.iter().filter(|a| a.state == "firing").count();
+        let firing = e
+            .alerts
+            .iter()
+            .filter(|a| a.state == AlertState::Firing)
+            .count();
         let acked = e
             .alerts
             .iter()
-            .filter(|a| a.state == "acknowledged")
+            .filter(|a| a.state == AlertState::Acknowledged)
             .count();
-        let pending = e.alerts.iter().filter(|a| a.state == "pending").count();
+        let pending = e
+            .alerts
+            .iter()
+            .filter(|a| a.state == AlertState::Pending)
+            .count();
         let managers = if e.live_managers.is_empty() {
             "none".to_owned()
         } else {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::detect::{Severity, Signal};
+use crate::escalate::AlertState;
 use crate::task::{Priority, Status};
 
 /// Bumped on any incompatible change to the JSON shape.
@@ -159,7 +160,7 @@ pub(crate) struct EscalationSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AlertSummary {
     pub(crate) key: String,
-    pub(crate) state: String,
+    pub(crate) state: AlertState,
     pub(crate) severity: Severity,
     pub(crate) episode: u32,
     pub(crate) since: DateTime<Utc>,

@@ -81,7 +81,7 @@ impl Supervisor {
                 ))
             }
             Request::Escalate { dry_run } => self.escalate_now(dry_run),
-            Request::Alert { op, key, secs } => self.alert_op(&op, &key, secs, now),
+            Request::Alert { key, op } => self.alert_op(&key, op, now),
             Request::Pack => self.pack_now(now),
             Request::Stop {
                 kill_workers,

@@ -13,6 +13,7 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use serde::{Deserialize, Serialize};
 
 use super::event::Event;
+use crate::escalate::AlertOp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
@@ -42,11 +43,10 @@ pub(crate) enum Request {
     Escalate {
         dry_run: Option<bool>,
     },
-    /// Alert operations: `ack` (for `secs`), `silence` (for `secs`), `resolve`.
+    /// `warden ack|silence|resolve KEY`.
     Alert {
-        op: String,
         key: String,
-        secs: u64,
+        op: AlertOp,
     },
     /// Build a context pack for the firing alerts now.
     Pack,

@@ -13,8 +13,8 @@ use super::state::Supervisor;
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
-    ActionRecord, AlertState, Decision, DecisionRecord, Ledger, PackInput, Phase, Policy, Step,
-    build_pack, ledger_path, load_ledger, manager_ended, save_ledger, step, write_pack,
+    ActionRecord, AlertState, Decision, DecisionRecord, Ledger, Outcome, PackInput, Phase, Policy,
+    Step, build_pack, ledger_path, load_ledger, manager_ended, save_ledger, step, write_pack,
 };
 use crate::snapshot::{AlertSummary, Snapshot};
 use crate::tmux::{Spawn, WindowSpec};
@@ -308,7 +308,7 @@ impl Supervisor {
             .filter(|a| a.state != AlertState::Resolved)
             .map(|a| AlertSummary {
                 key: a.key.clone(),
-                state: format!("{:?}", a.state).to_lowercase(),
+                state: a.state,
                 severity: a.severity,
                 episode: a.episode,
                 since: a.firing_since.unwrap_or(a.pending_since),
@@ -463,7 +463,7 @@ impl Supervisor {
         let dry_run = self.tier2.as_ref().is_some_and(|t| t.dry_run);
         let mut record = DecisionRecord {
             at: now,
-            outcome: String::new(),
+            outcome: Outcome::Failed,
             decision: decision.clone(),
             pack_dir: None,
             argv: None,
@@ -477,7 +477,7 @@ impl Supervisor {
                     match self.make_pack(action, keys, snapshot, signals, config.pack_max_bytes) {
                         Ok(p) => p,
                         Err(e) => {
-                            record.outcome = "failed".to_owned();
+                            record.outcome = Outcome::Failed;
                             record.detail = Some(e);
                             self.end_action(action);
                             return record;
@@ -513,7 +513,7 @@ impl Supervisor {
                 // The intent, with the budget it spent, is on disk before anything starts.
                 self.save_ledger();
                 if dry_run {
-                    record.outcome = "would_spawn".to_owned();
+                    record.outcome = Outcome::WouldSpawn;
                     record.detail = Some(format!(
                         "{} (dry-run: nothing spawned; pack {})",
                         describe(&decision),
@@ -523,7 +523,11 @@ impl Supervisor {
                     return record;
                 }
                 let spawned = self.spawn_manager(action, *mode, &argv, &dir, &prompt_file);
-                record.outcome = if spawned.is_ok() { "spawn" } else { "failed" }.to_owned();
+                record.outcome = if spawned.is_ok() {
+                    Outcome::Spawn
+                } else {
+                    Outcome::Failed
+                };
                 record.detail = Some(match &spawned {
                     Ok(_) => format!("{} (pack {})", describe(&decision), dir.display()),
                     Err(e) => format!("escalation {action} failed: {e}"),
@@ -549,7 +553,7 @@ impl Supervisor {
                 }
             }
             Decision::Deliver { action, keys } => {
-                record.outcome = "deliver".to_owned();
+                record.outcome = Outcome::Deliver;
                 let dir = self.pack_dir(action);
                 let mut lines =
                     format!("\n## {} new alerts\n", now.format("%Y-%m-%d %H:%M:%S UTC"));
@@ -575,9 +579,9 @@ impl Supervisor {
                 }
                 record.pack_dir = Some(dir);
             }
-            Decision::Suppressed { .. } => record.outcome = "suppressed".to_owned(),
-            Decision::Resolved { .. } => record.outcome = "resolved".to_owned(),
-            Decision::Fired { .. } => record.outcome = "fired".to_owned(),
+            Decision::Suppressed { .. } => record.outcome = Outcome::Suppressed,
+            Decision::Resolved { .. } => record.outcome = Outcome::Resolved,
+            Decision::Fired { .. } => record.outcome = Outcome::Fired,
         }
         record
     }
@@ -706,9 +710,8 @@ impl Supervisor {
     /// `warden ack|silence|resolve KEY`.
     pub(crate) fn alert_op(
         &mut self,
-        op: &str,
         key: &str,
-        secs: u64,
+        op: crate::escalate::AlertOp,
         now: DateTime<Utc>,
     ) -> super::control::Response {
         use super::control::Response;
@@ -719,27 +722,14 @@ impl Supervisor {
                 message: "the escalation ledger is unreadable; fix or remove it first".to_owned(),
             };
         };
-        let until = now + chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2));
-        let result = match op {
-            "ack" => crate::escalate::ack(&mut ledger.state, key, until)
-                .map(|()| format!("acknowledged {key} until {}", until.format("%H:%M:%S UTC"))),
-            "silence" => {
-                crate::escalate::silence(&mut ledger.state, key, until);
-                Ok(format!(
-                    "silenced {key} until {}",
-                    until.format("%H:%M:%S UTC")
-                ))
-            }
-            "resolve" => crate::escalate::resolve(&mut ledger.state, key, now)
-                .map(|()| format!("resolved {key}")),
-            other => Err(format!("unknown alert operation {other:?}")),
-        };
-        match result {
+        match crate::escalate::apply_alert_op(&mut ledger.state, key, op, now) {
             Ok(message) => {
                 self.save_ledger();
                 Response::Ok { message }
             }
-            Err(message) => Response::Error { message },
+            Err(e) => Response::Error {
+                message: e.to_string(),
+            },
         }
     }
 
