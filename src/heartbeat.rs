@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::config::LoadedConfig;
-use crate::detect::{Observations, RegisterProblem, Signal, detect};
+use crate::detect::{Observations, RegisterProblem, RuntimeHealth, Signal, detect};
 use crate::dispatch::{Policy, holds};
 use crate::register::{Register, RegisterError, load_register};
 use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
@@ -124,7 +124,7 @@ impl Tier1 {
     /// One pass with the register read from disk (the CLI's read-only commands).
     pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
         let register = self.load_register();
-        self.pass_with(now, register.as_ref())
+        self.pass_with(now, register.as_ref(), &RuntimeHealth::default())
     }
 
     /// Reads the tasks and worktrees, applies the retry policy, detects, and builds the
@@ -133,6 +133,7 @@ impl Tier1 {
         &mut self,
         now: DateTime<Utc>,
         register: Result<&Register, &RegisterProblem>,
+        runtime: &RuntimeHealth,
     ) -> Result<Pass, StoreError> {
         let scan = self.store.scan()?;
         let backlog = &scan.backlog;
@@ -172,6 +173,7 @@ impl Tier1 {
             holds: &holds,
             max_workers: config.dispatch.max_workers,
             thresholds: &config.thresholds,
+            runtime,
             now,
         };
         let signals = detect(&obs);

@@ -16,7 +16,7 @@ use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::tmux::{Spawn, Tmux};
-use crate::worker::{ReportKind, parse_report, read_record, record_path};
+use crate::worker::{ReportKind, WrapperArgs, parse_report, read_record, record_path};
 
 fn other(e: impl std::fmt::Display) -> Error {
     Error::Other(e.to_string())
@@ -142,21 +142,14 @@ fn measure(
         for (k, job) in batch.iter().enumerate() {
             // Staggered sleeps so exits do not line up with the poll's ticks.
             let child = format!("sleep 0.{:02}; exit 3", 5 + (k * 7 + n * 3) % 40);
-            let argv: Vec<String> = [
-                exe.to_string_lossy().into_owned(),
-                "run-worker".into(),
-                "--job".into(),
-                job.clone(),
-                "--record".into(),
-                record_path(dir, job).to_string_lossy().into_owned(),
-                "--report".into(),
-                report_path.to_string_lossy().into_owned(),
-                "--".into(),
-                "sh".into(),
-                "-c".into(),
-                child,
-            ]
-            .into();
+            let argv = WrapperArgs {
+                job: job.clone(),
+                record: record_path(dir, job),
+                report: Some(report_path.clone()),
+                go: None,
+                argv: vec!["sh".into(), "-c".into(), child],
+            }
+            .to_argv(exe);
             let spawn = Spawn {
                 argv: &argv,
                 cwd: dir,

@@ -136,6 +136,8 @@ pub(crate) struct Thresholds {
     /// `register_mismatch`: grace before a disagreement between register, worktrees and task
     /// status counts (agents update task files a little after their worker ends).
     pub(crate) mismatch_grace: HumanDuration,
+    /// `tmux_unreachable`: the supervisor's tmux server has not answered for this long.
+    pub(crate) tmux_unreachable_after: HumanDuration,
 }
 
 impl Default for Thresholds {
@@ -148,6 +150,7 @@ impl Default for Thresholds {
             worker_idle_after: HumanDuration::from_mins(5),
             pickup_overdue_after: HumanDuration::from_mins(30),
             mismatch_grace: HumanDuration::from_mins(2),
+            tmux_unreachable_after: HumanDuration::from_secs(5),
         }
     }
 }

@@ -66,6 +66,16 @@ fn latest_failures(obs: &Observations<'_>, register: &Register, out: &mut Vec<Si
                     format!("attempt {} of {task} was lost: {reason}", job.attempt),
                 )
             }
+            JobEnd::NotStarted { reason } => {
+                evidence.detail = Some(reason.clone());
+                (
+                    SignalCode::LaunchFailed,
+                    format!(
+                        "{} of {task} failed before its agent started: {reason}; not counted as an attempt, tried again after a backoff",
+                        job.job
+                    ),
+                )
+            }
         };
         out.push(Signal {
             code,

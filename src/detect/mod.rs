@@ -5,13 +5,16 @@ mod jobs;
 mod mismatch;
 mod observations;
 mod run;
+mod runtime;
 mod signal;
 mod tasks;
 
 #[cfg(test)]
 mod tests;
 
-pub(crate) use observations::{Observations, RegisterProblem};
+pub(crate) use observations::{Observations, RegisterProblem, RuntimeHealth};
+#[cfg(test)]
+pub(crate) use observations::{Trouble, Unwritable};
 pub(crate) use run::detect;
 #[cfg(test)]
 pub(crate) use signal::Evidence;

@@ -22,6 +22,33 @@ pub(crate) struct RegisterProblem {
     pub(crate) since: DateTime<Utc>,
 }
 
+/// What only a running supervisor knows about its own footing: its tmux server and whether
+/// it can save its state. Empty (`default`) outside the supervisor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RuntimeHealth {
+    /// tmux has not answered since then, with the last error.
+    pub(crate) tmux_failing: Option<Trouble>,
+    /// The tmux server is gone (its pid no longer exists), since then.
+    pub(crate) tmux_gone: Option<Trouble>,
+    /// Saving the register fails, since then, with the path and the OS error.
+    pub(crate) unwritable: Option<Unwritable>,
+}
+
+/// A condition with its start and the error that shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trouble {
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) error: String,
+}
+
+/// A state file warden could not save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unwritable {
+    pub(crate) path: PathBuf,
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) error: String,
+}
+
 /// Everything one detection pass looks at.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Observations<'a> {
@@ -36,6 +63,8 @@ pub(crate) struct Observations<'a> {
     pub(crate) holds: &'a BTreeMap<String, Hold>,
     pub(crate) max_workers: u32,
     pub(crate) thresholds: &'a Thresholds,
+    /// The supervisor's own health (default outside it).
+    pub(crate) runtime: &'a RuntimeHealth,
     pub(crate) now: DateTime<Utc>,
 }
 

@@ -3,6 +3,7 @@
 use super::jobs::detect_jobs;
 use super::mismatch::detect_mismatch;
 use super::observations::Observations;
+use super::runtime::detect_runtime;
 use super::signal::Signal;
 use super::tasks::detect_tasks;
 
@@ -13,6 +14,7 @@ pub(crate) fn detect(obs: &Observations<'_>) -> Vec<Signal> {
     detect_jobs(obs, &mut out);
     detect_tasks(obs, &mut out);
     detect_mismatch(obs, &mut out);
+    detect_runtime(obs, &mut out);
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -64,10 +64,20 @@ pub(crate) enum SignalCode {
     DependencyMissing,
     /// A task's dependencies lead back to itself.
     DependencyCycle,
+    /// The latest launch of a task failed before its agent started (the worktree, the log,
+    /// tmux refusing the window): not an attempt; retried with backoff.
+    LaunchFailed,
+    /// The supervisor's tmux server has not answered for `tmux_unreachable_after`: nothing is
+    /// dispatched and no job is judged until it answers again.
+    TmuxUnreachable,
+    /// The supervisor's tmux server is gone: its workers ended with it.
+    TmuxServerGone,
+    /// warden cannot save its state (the register): nothing is dispatched until it can.
+    StateUnwritable,
 }
 
 impl SignalCode {
-    pub(crate) const ALL: [Self; 13] = [
+    pub(crate) const ALL: [Self; 17] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
@@ -81,6 +91,10 @@ impl SignalCode {
         Self::TaskInvalid,
         Self::DependencyMissing,
         Self::DependencyCycle,
+        Self::LaunchFailed,
+        Self::TmuxUnreachable,
+        Self::TmuxServerGone,
+        Self::StateUnwritable,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -98,6 +112,10 @@ impl SignalCode {
             Self::TaskInvalid => "task_invalid",
             Self::DependencyMissing => "dependency_missing",
             Self::DependencyCycle => "dependency_cycle",
+            Self::LaunchFailed => "launch_failed",
+            Self::TmuxUnreachable => "tmux_unreachable",
+            Self::TmuxServerGone => "tmux_server_gone",
+            Self::StateUnwritable => "state_unwritable",
         }
     }
 
@@ -105,7 +123,11 @@ impl SignalCode {
     pub(crate) fn severity(self) -> Severity {
         match self {
             Self::WorkerIdle => Severity::Info,
-            Self::RepeatedFailure | Self::RegisterCorrupt => Severity::Critical,
+            Self::RepeatedFailure
+            | Self::RegisterCorrupt
+            | Self::TmuxUnreachable
+            | Self::TmuxServerGone
+            | Self::StateUnwritable => Severity::Critical,
             _ => Severity::Warning,
         }
     }

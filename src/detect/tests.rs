@@ -80,6 +80,7 @@ struct World {
     register_problem: Option<RegisterProblem>,
     max_workers: u32,
     holds: std::collections::BTreeMap<String, crate::dispatch::Hold>,
+    runtime: RuntimeHealth,
 }
 
 impl World {
@@ -113,6 +114,7 @@ impl World {
             holds: &self.holds,
             max_workers: self.max_workers,
             thresholds: &thresholds,
+            runtime: &self.runtime,
             now: now(),
         })
     }
@@ -735,6 +737,10 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "task_invalid",
             "dependency_missing",
             "dependency_cycle",
+            "launch_failed",
+            "tmux_unreachable",
+            "tmux_server_gone",
+            "state_unwritable",
         ]
     );
     for code in SignalCode::ALL {
@@ -754,4 +760,103 @@ fn output_is_sorted_by_severity_then_code() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(sev, sorted);
     assert_eq!(signals[0].code, SignalCode::RepeatedFailure);
+}
+
+#[test]
+fn tmux_unreachable_fires_after_its_threshold() {
+    let after = Thresholds::default().tmux_unreachable_after.as_secs() as i64;
+    let failing = |ago_secs: i64| World {
+        runtime: RuntimeHealth {
+            tmux_failing: Some(Trouble {
+                since: ago(ago_secs),
+                error: "failed to run tmux list-panes: no answer within 2s".into(),
+            }),
+            ..RuntimeHealth::default()
+        },
+        ..World::tasks(vec![])
+    };
+    table(
+        SignalCode::TmuxUnreachable,
+        vec![
+            ("answering", World::tasks(vec![]), 0),
+            ("failing just below", failing(after - 1), 0),
+            ("failing at the threshold", failing(after), 1),
+        ],
+    );
+    let s = &failing(after).codes(SignalCode::TmuxUnreachable)[0];
+    assert_eq!(s.subject, Subject::Repository);
+    assert_eq!(
+        s.evidence.detail.as_deref(),
+        Some("failed to run tmux list-panes: no answer within 2s")
+    );
+    assert_eq!(s.since, ago(after));
+}
+
+#[test]
+fn a_gone_server_is_one_signal_not_two() {
+    let trouble = Some(Trouble {
+        since: ago(60),
+        error: "server pid 42 no longer exists".into(),
+    });
+    let world = World {
+        runtime: RuntimeHealth {
+            tmux_failing: trouble.clone(),
+            tmux_gone: trouble,
+            ..RuntimeHealth::default()
+        },
+        ..World::tasks(vec![])
+    };
+    let codes: Vec<SignalCode> = world.run().iter().map(|s| s.code).collect();
+    assert_eq!(codes, [SignalCode::TmuxServerGone]);
+}
+
+#[test]
+fn state_unwritable_names_the_file_and_the_error() {
+    let world = World {
+        runtime: RuntimeHealth {
+            unwritable: Some(Unwritable {
+                path: PathBuf::from(".warden/register.json"),
+                since: ago(1),
+                error: "Operation not permitted (os error 1)".into(),
+            }),
+            ..RuntimeHealth::default()
+        },
+        ..World::tasks(vec![])
+    };
+    table(
+        SignalCode::StateUnwritable,
+        vec![
+            ("writable", World::tasks(vec![]), 0),
+            ("unwritable", world, 1),
+        ],
+    );
+}
+
+#[test]
+fn launch_failed_is_not_a_dispatch_failure() {
+    let t = || vec![task("t", Status::Ready, HOUR)];
+    let not_started = || JobEnd::NotStarted {
+        reason: "failed to open log tasks/logs/dispatch-t.log: No space left on device".into(),
+    };
+    table(
+        SignalCode::LaunchFailed,
+        vec![
+            (
+                "the newest launch never started",
+                World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 60, not_started())]),
+                1,
+            ),
+            (
+                "a later attempt started",
+                World::tasks(t()).jobs(vec![
+                    ended(job(1, "t", 60), 60, not_started()),
+                    job(1, "t", 30),
+                ]),
+                0,
+            ),
+        ],
+    );
+    let world = World::tasks(t()).jobs(vec![ended(job(1, "t", 60), 60, not_started())]);
+    assert!(world.codes(SignalCode::DispatchFailed).is_empty());
+    assert!(world.codes(SignalCode::RepeatedFailure).is_empty());
 }

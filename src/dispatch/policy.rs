@@ -27,6 +27,9 @@ pub(crate) enum Hold {
     },
     /// Stopped with `warden kill`; left alone until `warden retry` or `warden dispatch`.
     Killed { job: String },
+    /// Its last `failures` launches failed before the agent started (not attempts); waits
+    /// until `until` before the next try.
+    LaunchBackoff { until: DateTime<Utc>, failures: u32 },
 }
 
 impl fmt::Display for Hold {
@@ -48,6 +51,12 @@ impl fmt::Display for Hold {
             Self::Killed { job } => write!(
                 f,
                 "{job} was killed by the operator; `warden retry` to run it again"
+            ),
+            Self::LaunchBackoff { until, failures } => write!(
+                f,
+                "{failures} launch{} failed before the agent started; trying again at {}",
+                if *failures == 1 { "" } else { "es" },
+                until.format("%H:%M:%S UTC")
             ),
         }
     }
@@ -72,19 +81,34 @@ impl Policy {
 
     /// The wait after the n-th consecutive failure: initial × 2^(n-1), capped.
     pub(crate) fn backoff(&self, failures: u32) -> HumanDuration {
-        let shift = failures.saturating_sub(1).min(30);
-        let secs = self.backoff_initial.as_secs().saturating_mul(1u64 << shift);
-        HumanDuration::from_secs(secs.min(self.backoff_max.as_secs()))
+        doubling(self.backoff_initial.as_secs(), failures, self.backoff_max)
+    }
+
+    /// The wait after the n-th consecutive launch that failed before its agent started:
+    /// `LAUNCH_BACKOFF_INITIAL` × 2^(n-1), capped at `backoff_max`. Shorter than a failure's
+    /// backoff: the cause is the machine (a full disk, tmux), and nothing ran.
+    pub(crate) fn launch_backoff(&self, failures: u32) -> HumanDuration {
+        doubling(LAUNCH_BACKOFF_INITIAL, failures, self.backoff_max)
     }
 }
 
-/// The jobs of one task that count: those after its last `warden retry`, by attempt.
+/// The first wait after a launch failed before its agent started, in seconds.
+pub(crate) const LAUNCH_BACKOFF_INITIAL: u64 = 5;
+
+fn doubling(initial_secs: u64, n: u32, max: HumanDuration) -> HumanDuration {
+    let shift = n.saturating_sub(1).min(30);
+    let secs = initial_secs.saturating_mul(1u64 << shift);
+    HumanDuration::from_secs(secs.min(max.as_secs()))
+}
+
+/// The attempts of one task that count: those after its last `warden retry`, by attempt.
+/// A launch that never started its agent is not an attempt.
 fn counted<'a>(register: &'a Register, task: &str) -> Vec<&'a JobRecord> {
     let base = register.retries.get(task).copied().unwrap_or(0);
     let mut jobs: Vec<&JobRecord> = register
         .jobs
         .iter()
-        .filter(|j| j.task == task && j.attempt > base)
+        .filter(|j| j.task == task && j.attempt > base && j.is_attempt())
         .collect();
     jobs.sort_by_key(|j| (j.attempt, j.started_at));
     jobs
@@ -102,6 +126,10 @@ pub(crate) fn holds(
     tasks.dedup();
     let mut out = BTreeMap::new();
     for task in tasks {
+        if let Some(hold) = launch_hold(register, task, policy, now) {
+            out.insert(task.to_owned(), hold);
+            continue;
+        }
         let jobs = counted(register, task);
         let Some(last) = jobs.last() else { continue };
         let (Some(end), Some(ended_at)) = (&last.end, last.ended_at) else {
@@ -141,12 +169,35 @@ pub(crate) fn holds(
     out
 }
 
-/// The next attempt number of a task (attempts keep counting across retries).
+/// After launches that failed before their agent started (the newest jobs of the task), the
+/// launch backoff; `None` when the newest job started, or the backoff has passed.
+fn launch_hold(
+    register: &Register,
+    task: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Option<Hold> {
+    let mut jobs: Vec<&JobRecord> = register.jobs.iter().filter(|j| j.task == task).collect();
+    jobs.sort_by_key(|j| j.started_at);
+    let failed: Vec<&JobRecord> = jobs
+        .iter()
+        .rev()
+        .take_while(|j| !j.is_attempt())
+        .copied()
+        .collect();
+    let last = failed.first()?.ended_at?;
+    let failures = u32::try_from(failed.len()).unwrap_or(u32::MAX);
+    let until = last + policy.launch_backoff(failures).to_chrono();
+    (now < until).then_some(Hold::LaunchBackoff { until, failures })
+}
+
+/// The next attempt number of a task (attempts keep counting across retries; a launch that
+/// never started its agent does not use one up).
 pub(crate) fn next_attempt(register: &Register, task: &str) -> u32 {
     register
         .jobs
         .iter()
-        .filter(|j| j.task == task)
+        .filter(|j| j.task == task && j.is_attempt())
         .map(|j| j.attempt)
         .max()
         .unwrap_or(0)
@@ -310,5 +361,63 @@ mod tests {
             "retry clears the hold"
         );
         assert_eq!(next_attempt(&register, "t"), 4);
+    }
+
+    fn not_started(attempt: u32, ended_ago: i64) -> JobRecord {
+        let mut j = job(attempt, Some(ended_ago), None);
+        j.end = Some(JobEnd::NotStarted {
+            reason: "failed to open log: No space left on device".into(),
+        });
+        j
+    }
+
+    #[test]
+    fn launches_that_never_started_are_not_attempts() {
+        // Ten launches failed before their agent started: no attempt burned, no give-up.
+        let jobs: Vec<JobRecord> = (0..10).map(|i| not_started(1, 1000 + i)).collect();
+        let register = Register {
+            jobs: jobs.clone(),
+            ..Register::default()
+        };
+        assert_eq!(
+            next_attempt(&register, "t"),
+            1,
+            "attempt 1 is still to come"
+        );
+        assert_eq!(
+            hold_of(jobs.clone(), 10_000),
+            None,
+            "the backoff has passed"
+        );
+        // Just after one: the launch backoff holds, doubling with each consecutive one.
+        let p = policy();
+        let secs: Vec<u64> = (1..=4).map(|n| p.launch_backoff(n).as_secs()).collect();
+        assert_eq!(secs, [5, 10, 20, 40]);
+        assert_eq!(
+            hold_of(vec![not_started(1, 4)], 10_000),
+            Some(Hold::LaunchBackoff {
+                until: ago(4) + TimeDelta::seconds(5),
+                failures: 1
+            })
+        );
+        assert_eq!(hold_of(vec![not_started(1, 5)], 10_000), None);
+        // Two real failures and a not-started launch: still two failures, backing off.
+        let mixed = vec![
+            job(1, Some(900), Some(1)),
+            job(2, Some(100), Some(1)),
+            not_started(3, 50),
+        ];
+        assert_eq!(
+            hold_of(mixed.clone(), 10_000),
+            Some(Hold::Backoff {
+                until: ago(100) + TimeDelta::seconds(120),
+                failures: 2
+            })
+        );
+        let register = Register {
+            jobs: mixed,
+            ..Register::default()
+        };
+        assert_eq!(next_attempt(&register, "t"), 3);
     }
 }

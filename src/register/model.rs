@@ -21,11 +21,19 @@ pub(crate) enum JobEnd {
     Signaled { signal: String },
     /// The worker disappeared and nothing recorded how (its pane and its record are gone).
     Lost { reason: String },
+    /// The launch failed before the agent started (the worktree, the log, tmux refusing the
+    /// window, the wrapper never released): not an attempt of the task.
+    NotStarted { reason: String },
 }
 
 impl JobEnd {
     pub(crate) fn is_success(&self) -> bool {
         matches!(self, Self::Exited { code: 0 })
+    }
+
+    /// Whether the agent ran at all: a launch that failed before it is not an attempt.
+    pub(crate) fn started(&self) -> bool {
+        !matches!(self, Self::NotStarted { .. })
     }
 }
 
@@ -35,6 +43,7 @@ impl fmt::Display for JobEnd {
             Self::Exited { code } => write!(f, "exit {code}"),
             Self::Signaled { signal } => write!(f, "killed by {signal}"),
             Self::Lost { reason } => write!(f, "lost ({reason})"),
+            Self::NotStarted { reason } => write!(f, "not started ({reason})"),
         }
     }
 }
@@ -76,9 +85,16 @@ impl JobRecord {
         self.ended_at.is_none()
     }
 
-    /// Ended, and not with exit code 0.
+    /// Ended, and not with exit code 0 (a launch that never started its agent is neither).
     pub(crate) fn is_failure(&self) -> bool {
-        self.end.as_ref().is_some_and(|e| !e.is_success())
+        self.end
+            .as_ref()
+            .is_some_and(|e| e.started() && !e.is_success())
+    }
+
+    /// An attempt of its task: live, or ended after its agent started.
+    pub(crate) fn is_attempt(&self) -> bool {
+        self.end.as_ref().is_none_or(JobEnd::started)
     }
 }
 
@@ -111,7 +127,7 @@ impl Register {
         for job in &self.jobs {
             if job.is_live() {
                 activity.running.insert(job.task.clone());
-            } else if let Some(ended) = job.ended_at {
+            } else if let Some(ended) = job.ended_at.filter(|_| job.is_attempt()) {
                 let slot = activity.last_ended.entry(job.task.clone()).or_insert(ended);
                 *slot = (*slot).max(ended);
             }

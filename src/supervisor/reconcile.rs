@@ -191,6 +191,7 @@ mod tests {
             format_version: 1,
             job: id.into(),
             pid,
+            wrapper_pid: None,
             started_at: now(),
             ended_at: end.as_ref().map(|_| now() - TimeDelta::seconds(3)),
             end,

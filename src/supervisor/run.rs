@@ -301,7 +301,11 @@ impl Supervisor {
         dispatch: bool,
         tier2: Option<crate::escalate::Step>,
     ) -> Vec<crate::escalate::DecisionRecord> {
-        let pass = match self.tier1.pass_with(now, self.register.as_ref()) {
+        let pass = match self.tier1.pass_with(
+            now,
+            self.register.as_ref(),
+            &crate::detect::RuntimeHealth::default(),
+        ) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!("{e}");
@@ -311,7 +315,11 @@ impl Supervisor {
         let mut pass = pass;
         if dispatch && self.stopping.is_none() && self.dispatch_queue(&pass.plan.queue, now) > 0 {
             // The queue changed: take the snapshot again so it shows the new workers.
-            match self.tier1.pass_with(now, self.register.as_ref()) {
+            match self.tier1.pass_with(
+                now,
+                self.register.as_ref(),
+                &crate::detect::RuntimeHealth::default(),
+            ) {
                 Ok(p) => pass = p,
                 Err(e) => tracing::error!("{e}"),
             }

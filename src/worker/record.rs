@@ -18,6 +18,9 @@ pub(crate) struct WorkerRecord {
     pub(crate) job: String,
     /// The child's pid (the agent), not the wrapper's.
     pub(crate) pid: Option<u32>,
+    /// The wrapper's own pid: the pane's process, leader of the job's process group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) wrapper_pid: Option<u32>,
     pub(crate) started_at: DateTime<Utc>,
     #[serde(default)]
     pub(crate) ended_at: Option<DateTime<Utc>>,

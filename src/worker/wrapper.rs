@@ -22,27 +22,86 @@ use super::record::{WORKER_RECORD_VERSION, WorkerRecord, write_record};
 use super::report::{Report, ReportKind, send_report};
 use crate::register::JobEnd;
 
-/// What the supervisor passes to the wrapper.
-#[derive(Debug, Clone)]
+/// What the supervisor passes to the wrapper. `argv()` is the one place its command line is
+/// written; `cli.rs` parses it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WrapperArgs {
     pub(crate) job: String,
     pub(crate) record: PathBuf,
     pub(crate) report: Option<PathBuf>,
-    /// Start only once this file exists (the supervisor creates it after it has attached
-    /// the log to the pane, so no early output is lost). Ten seconds at most.
+    /// Start only once this file exists: the supervisor creates it once the job's pane is
+    /// made, tagged and its log attached, and the register knows the job. Without it the
+    /// agent never starts (see `GO_TIMEOUT`).
     pub(crate) go: Option<PathBuf>,
     pub(crate) argv: Vec<String>,
 }
 
-const GO_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn wait_for_go(go: &Path) {
-    let started = Instant::now();
-    while !go.exists() && started.elapsed() < GO_TIMEOUT {
-        std::thread::sleep(Duration::from_millis(2));
+impl WrapperArgs {
+    /// `<exe> run-worker --job J --record R [--report S] [--go G] -- <argv…>`.
+    pub(crate) fn to_argv(&self, exe: &Path) -> Vec<String> {
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        let mut out = vec![
+            path(exe),
+            "run-worker".to_owned(),
+            "--job".to_owned(),
+            self.job.clone(),
+            "--record".to_owned(),
+            path(&self.record),
+        ];
+        if let Some(report) = &self.report {
+            out.extend(["--report".to_owned(), path(report)]);
+        }
+        if let Some(go) = &self.go {
+            out.extend(["--go".to_owned(), path(go)]);
+        }
+        out.push("--".to_owned());
+        out.extend(self.argv.iter().cloned());
+        out
     }
-    let _ = std::fs::remove_file(go);
 }
+
+/// How long a wrapper waits to be released. A supervisor that made the pane and died is
+/// restarted and releases it within this; past it the job is given up, never started late:
+/// the register may already say it never started, and a late start would run it twice.
+const GO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Waits for the go file without spinning (inotify on its folder; a poll every 100 ms as a
+/// fallback where inotify is refused). True when it appeared; it is removed either way.
+fn wait_for_go(go: &Path, timeout: Duration) -> bool {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let deadline = Instant::now() + timeout;
+    let inotify = go.parent().and_then(|dir| {
+        let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
+        ino.add_watch(dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+            .ok()?;
+        Some(ino)
+    });
+    let found = loop {
+        // The watch is set before this check, so a file made in between is not missed.
+        if go.exists() {
+            break true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break false;
+        }
+        match &inotify {
+            Some(ino) => {
+                let fd = std::os::fd::AsFd::as_fd(ino);
+                let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+                let ms = u16::try_from(left.as_millis().min(1000)).unwrap_or(1000);
+                let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+                let _ = ino.read_events();
+            }
+            None => std::thread::sleep(Duration::from_millis(100).min(left)),
+        }
+    };
+    let _ = std::fs::remove_file(go);
+    found
+}
+
+/// The wrapper's exit code when it was never released (its agent never ran).
+pub(crate) const NOT_RELEASED: i32 = 125;
 
 /// The signal's name, like `SIGKILL`; the number when it has none.
 pub(crate) fn signal_name(number: i32) -> String {
@@ -66,18 +125,35 @@ fn record(args: &WrapperArgs, rec: &WorkerRecord, kind: ReportKind) {
 
 /// Runs the job; returns the exit code to leave with (after re-raising a signal death).
 pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
-    if let Some(go) = &args.go {
-        wait_for_go(go);
-    }
+    let released = args
+        .go
+        .as_deref()
+        .is_none_or(|go| wait_for_go(go, GO_TIMEOUT));
     let started_at = Utc::now();
     let mut rec = WorkerRecord {
         format_version: WORKER_RECORD_VERSION,
         job: args.job.clone(),
         pid: None,
+        wrapper_pid: Some(std::process::id()),
         started_at,
         ended_at: None,
         end: None,
     };
+    if !released {
+        eprintln!(
+            "warden: job {} was never released by the supervisor; its agent is not started",
+            args.job
+        );
+        rec.ended_at = Some(Utc::now());
+        rec.end = Some(JobEnd::NotStarted {
+            reason: format!(
+                "the supervisor did not release it within {}s",
+                GO_TIMEOUT.as_secs()
+            ),
+        });
+        record(args, &rec, ReportKind::Exited);
+        return NOT_RELEASED;
+    }
     let Some((program, rest)) = args.argv.split_first() else {
         eprintln!("warden: run-worker needs a command after --");
         rec.ended_at = Some(Utc::now());
@@ -158,5 +234,66 @@ pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
             Some(JobEnd::Exited { code }) => *code,
             _ => 1,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_go_file_releases_the_wrapper_and_its_absence_does_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let go = dir.path().join("j1.go");
+        let maker = {
+            let go = go.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                std::fs::write(go, b"").expect("go");
+            })
+        };
+        let start = Instant::now();
+        assert!(wait_for_go(&go, Duration::from_secs(10)));
+        assert!(start.elapsed() < Duration::from_secs(5), "woken by inotify");
+        assert!(!go.exists(), "consumed");
+        maker.join().expect("thread");
+        assert!(
+            !wait_for_go(&go, Duration::from_millis(200)),
+            "never released"
+        );
+    }
+
+    #[test]
+    fn the_argv_round_trips_through_the_cli() {
+        use clap::Parser as _;
+        let args = WrapperArgs {
+            job: "j000001".into(),
+            record: "/r/.warden/jobs/j000001.json".into(),
+            report: Some("/r/.warden/reports.sock".into()),
+            go: Some("/r/.warden/jobs/j000001.go".into()),
+            argv: vec!["agent".into(), "--".into(), "it's; $(x)".into()],
+        };
+        let argv = args.to_argv(Path::new("/bin/warden"));
+        let cli = crate::cli::Cli::try_parse_from(&argv).expect("parses");
+        let crate::cli::Command::RunWorker {
+            job,
+            record,
+            report,
+            go,
+            argv,
+        } = cli.command
+        else {
+            panic!("not run-worker");
+        };
+        assert_eq!(
+            WrapperArgs {
+                job,
+                record,
+                report,
+                go,
+                argv
+            },
+            args
+        );
     }
 }
