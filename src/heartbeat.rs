@@ -31,6 +31,14 @@ impl Pass {
     pub(crate) fn signals(&self) -> &[Signal] {
         &self.snapshot.escalation.signals
     }
+
+    /// A task of this pass's backlog.
+    pub(crate) fn task(&self, id: &str) -> Option<&Task> {
+        self.plan
+            .index
+            .get(id)
+            .and_then(|&i| self.scan.backlog.tasks.get(i))
+    }
 }
 
 /// The long-lived part of Tier 1: the config and the task cache.

@@ -1,4 +1,5 @@
-//! The control socket: one JSON request per connection, one JSON response back. Only the
+//! The control socket: one JSON request per connection, one JSON response back (the
+//! messages are in `protocol.rs`). Only the
 //! user who runs the supervisor may talk to it: the socket is mode 0600 and each peer's uid
 //! is checked.
 
@@ -10,65 +11,9 @@ use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-use serde::{Deserialize, Serialize};
 
 use super::event::Event;
-use crate::escalate::AlertOp;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "request", rename_all = "snake_case")]
-pub(crate) enum Request {
-    Ping,
-    Status,
-    /// Dispatch this task now, whatever the queue and the retry policy say.
-    Dispatch {
-        task: String,
-    },
-    /// Clear the retry policy's hold on a task.
-    Retry {
-        task: String,
-    },
-    /// SIGTERM the task's worker, SIGKILL after the timeout.
-    Kill {
-        task: String,
-        timeout_secs: u64,
-    },
-    /// Stop the supervisor; optionally stop every worker first and remove the session.
-    Stop {
-        kill_workers: bool,
-        timeout_secs: u64,
-    },
-    /// Evaluate Tier 2 now, skipping hold times (never the guards). `dry_run` overrides the
-    /// configured mode for this evaluation.
-    Escalate {
-        dry_run: Option<bool>,
-    },
-    /// `warden ack|silence|resolve KEY`.
-    Alert {
-        key: String,
-        op: AlertOp,
-    },
-    /// Build a context pack for the firing alerts now.
-    Pack,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "response", rename_all = "snake_case")]
-pub(crate) enum Response {
-    Ok {
-        message: String,
-    },
-    /// Tier 2 decisions, as recorded in the ledger.
-    Decisions {
-        decisions: serde_json::Value,
-    },
-    Snapshot {
-        snapshot: serde_json::Value,
-    },
-    Error {
-        message: String,
-    },
-}
+use super::protocol::{Request, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ControlError {

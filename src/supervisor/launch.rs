@@ -1,20 +1,23 @@
-//! Starting one job: the register entry is made first (intent), then the worktree, the
-//! pane running `warden run-worker -- <dispatch argv>`, the log attached with `pipe-pane`,
-//! and last the "go" file that lets the wrapper start the agent, so no early output is lost.
+//! Carrying out a launch: the register entries are on disk already (a job is started only
+//! after its record is), so this makes each job's worktree and log header, then its pane
+//! running `warden run-worker -- <dispatch argv>`, tagged and piped to its log in the same
+//! tmux call. Windows go in batches; a batch tmux refuses is retried job by job so only the
+//! job tmux really refuses fails. The wrapper waits for its go file, which the supervisor
+//! makes once the pane is known (`Action::Release`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::{DateTime, Utc};
-
+use super::action::LaunchOutcome;
 use super::paths::RuntimePaths;
-use crate::config::{Config, WorktreeMode};
+use crate::config::Config;
 use crate::dispatch::{Placeholders, safe_name};
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
 use crate::task::Task;
-use crate::tmux::{NewPane, Spawn, Tmux, TmuxError, WindowSpec};
+use crate::tmux::{NewPane, Spawn, TmuxError, TmuxPort, WindowSpec, append_to};
+use crate::worker::{WrapperArgs, record_path};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LaunchError {
@@ -22,14 +25,6 @@ pub(crate) enum LaunchError {
     Worktree { path: PathBuf, message: String },
     #[error("failed to open log {path}: {source}")]
     Log {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Tmux(#[from] TmuxError),
-    #[error("failed to create {path}: {source}")]
-    Go {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -43,76 +38,183 @@ struct Ready {
     env: Vec<(String, String)>,
     pipe: String,
     name: String,
-    go: PathBuf,
 }
 
-/// What launching needs from the supervisor.
+/// What launching needs, borrowed from the supervisor.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Launcher<'a> {
     pub(crate) paths: &'a RuntimePaths,
     pub(crate) config: &'a Config,
-    pub(crate) tmux: &'a Tmux,
+    pub(crate) port: &'a dyn TmuxPort,
     pub(crate) layout: &'a Layout,
     /// The `warden` binary the panes run as their wrapper.
     pub(crate) exe: &'a Path,
 }
 
-/// Resolves a relative program path (`scripts/dispatch`) against the repository root, so it
-/// is the same program whichever folder (a worktree) the job runs in. Bare names go to PATH.
-fn resolve_program(root: &Path, argv: &mut [String]) {
-    if let Some(first) = argv.first_mut()
-        && first.contains('/')
-        && Path::new(first.as_str()).is_relative()
-    {
-        *first = root.join(first.as_str()).to_string_lossy().into_owned();
+fn outcome_of(e: &TmuxError) -> LaunchOutcome {
+    if e.is_unanswered() {
+        LaunchOutcome::Unknown(e.to_string())
+    } else {
+        LaunchOutcome::Failed(e.to_string())
     }
 }
 
-/// Shell-quotes one word for `pipe-pane`, the only place warden hands tmux a shell string.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 impl Launcher<'_> {
-    /// The register entry for a new job. Touches nothing.
-    pub(crate) fn prepare(
-        &self,
-        task: &Task,
-        job: &str,
-        attempt: u32,
-        now: DateTime<Utc>,
-    ) -> JobRecord {
-        let worktree = match self.config.dispatch.worktree {
-            WorktreeMode::Git => Some(self.paths.worktree_for(task.id())),
-            WorktreeMode::None => None,
-        };
-        let task_file = self.paths.root.join(&task.path);
-        let cwd = worktree.clone().unwrap_or_else(|| self.paths.root.clone());
-        let values = Placeholders::new(
-            task.id(),
-            &task_file.to_string_lossy(),
-            &cwd.to_string_lossy(),
-            job,
-            attempt,
-        );
-        let mut argv = values.expand_argv(&self.config.dispatch.command);
-        resolve_program(&self.paths.root, &mut argv);
-        JobRecord {
-            job: job.to_owned(),
-            task: task.id().to_owned(),
-            attempt,
-            argv,
-            worktree: worktree.map(|w| self.paths.relative(&w)),
-            pane: None,
-            pid: None,
-            started_at: now,
-            ended_at: None,
-            end: None,
-            last_output_at: None,
-            log_path: self.paths.relative(&self.paths.log_for(task.id())),
-            killed: false,
-            stopped: false,
+    /// Launches every job; one outcome per job, in order.
+    pub(crate) fn launch(&self, jobs: &[(&JobRecord, &Task)]) -> Vec<LaunchOutcome> {
+        let readied: Vec<Result<Ready, LaunchError>> =
+            jobs.iter().map(|(r, t)| self.ready(r, t)).collect();
+        let mut out: Vec<Option<LaunchOutcome>> = readied
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .err()
+                    .map(|e| LaunchOutcome::Failed(e.to_string()))
+            })
+            .collect();
+        let ready: Vec<(usize, &Ready)> = readied
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|r| (i, r)))
+            .collect();
+        match self.layout.workers {
+            WorkerPlacement::Windows => {
+                let specs: Vec<WindowSpec<'_>> = ready
+                    .iter()
+                    .map(|(i, r)| WindowSpec {
+                        name: &r.name,
+                        spawn: Spawn {
+                            argv: &r.argv,
+                            cwd: &r.cwd,
+                            env: &r.env,
+                        },
+                        job: Some(&jobs[*i].0.job),
+                        pipe: Some(&r.pipe),
+                    })
+                    .collect();
+                let index: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
+                for (k, outcome) in self.windows(&specs).into_iter().enumerate() {
+                    out[index[k]] = Some(outcome);
+                }
+            }
+            WorkerPlacement::Tiled => {
+                let mut unanswered = None;
+                for (i, r) in &ready {
+                    let outcome = match &unanswered {
+                        // tmux stopped answering: asking again costs a timeout per job.
+                        Some(e) => LaunchOutcome::Unknown(format!("not tried: {e}")),
+                        None => match self.tile(r, &jobs[*i].0.job) {
+                            Ok(pane) => LaunchOutcome::Made(pane),
+                            Err(e) => {
+                                if e.is_unanswered() {
+                                    unanswered = Some(e.to_string());
+                                }
+                                outcome_of(&e)
+                            }
+                        },
+                    };
+                    out[*i] = Some(outcome);
+                }
+            }
         }
+        out.into_iter()
+            .map(|o| o.unwrap_or_else(|| LaunchOutcome::Failed("not placed".to_owned())))
+            .collect()
+    }
+
+    /// Windows in as few tmux calls as it takes. tmux stops a batch at the first command it
+    /// refuses; that job is tried alone to tell its own refusal from its batch's, then the
+    /// rest goes on in batches. An unanswered call leaves the rest unknown.
+    fn windows(&self, specs: &[WindowSpec<'_>]) -> Vec<LaunchOutcome> {
+        let session = &self.paths.session;
+        let mut out = Vec::with_capacity(specs.len());
+        let mut rest = specs;
+        while !rest.is_empty() {
+            let batch = self.port.new_windows(session, rest);
+            let made = batch.made.len().min(rest.len());
+            out.extend(batch.made.into_iter().take(made).map(LaunchOutcome::Made));
+            rest = &rest[made..];
+            let Some(error) = batch.error else {
+                // Every spec made (or tmux printed fewer panes than it made windows).
+                out.extend(
+                    rest.iter()
+                        .map(|_| LaunchOutcome::Failed("tmux made fewer windows than asked".to_owned())),
+                );
+                break;
+            };
+            let Some((first, after)) = rest.split_first() else {
+                break;
+            };
+            if error.is_unanswered() {
+                out.extend(rest.iter().map(|_| outcome_of(&error)));
+                break;
+            }
+            let alone = if made == 0 && after.is_empty() {
+                Err(error)
+            } else {
+                self.port.new_window(session, first)
+            };
+            match alone {
+                Ok(pane) => out.push(LaunchOutcome::Made(pane)),
+                Err(e) if e.is_unanswered() => {
+                    out.extend(rest.iter().map(|_| outcome_of(&e)));
+                    break;
+                }
+                Err(e) => out.push(LaunchOutcome::Failed(e.to_string())),
+            }
+            rest = after;
+        }
+        out
+    }
+
+    /// One pane in the newest worker window with room, else a new window (tiled layout).
+    fn tile(&self, ready: &Ready, job: &str) -> Result<NewPane, TmuxError> {
+        let session = &self.paths.session;
+        let prefix = &self.layout.worker_window_prefix;
+        let spawn = Spawn {
+            argv: &ready.argv,
+            cwd: &ready.cwd,
+            env: &ready.env,
+        };
+        let panes = self.port.list_panes(session)?;
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for p in panes
+            .iter()
+            .filter(|p| p.window_name.starts_with(prefix.as_str()) && p.job.is_some())
+        {
+            match counts.iter_mut().find(|(w, _)| *w == p.window_id) {
+                Some(entry) => entry.1 += 1,
+                None => counts.push((p.window_id.clone(), 1)),
+            }
+        }
+        let limit = usize::from(self.layout.panes_per_window.max(1));
+        if let Some((window, _)) = counts.iter().rev().find(|(_, n)| *n < limit) {
+            return self
+                .port
+                .split_window(window, &spawn, Some(job), Some(&ready.pipe));
+        }
+        // Numbered after the highest existing one, so a closed window's name is never reused.
+        let next = panes
+            .iter()
+            .filter_map(|p| {
+                p.window_name
+                    .strip_prefix(prefix.as_str())?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let name = format!("{prefix}{next}");
+        self.port.new_window(
+            session,
+            &WindowSpec {
+                name: &name,
+                spawn,
+                job: Some(job),
+                pipe: Some(&ready.pipe),
+            },
+        )
     }
 
     /// Makes the job's worktree and log header, and works out the pane's command.
@@ -128,7 +230,7 @@ impl Launcher<'_> {
         };
         // A register reset (deleted by hand) restarts job ids: a stale record of an old job
         // with the same id must not be read as this one's.
-        let _ = std::fs::remove_file(crate::worker::record_path(&self.paths.jobs, &record.job));
+        let _ = std::fs::remove_file(record_path(&self.paths.jobs, &record.job));
         let log = root.join(&record.log_path);
         self.log_header(&log, record)?;
         let task_file = root.join(&task.path);
@@ -148,162 +250,25 @@ impl Launcher<'_> {
             "WARDEN_ROOT".to_owned(),
             root.to_string_lossy().into_owned(),
         ));
-        let go = self.paths.go_file(&record.job);
-        let mut argv = vec![
-            self.exe.to_string_lossy().into_owned(),
-            "run-worker".to_owned(),
-            "--job".to_owned(),
-            record.job.clone(),
-            "--record".to_owned(),
-            crate::worker::record_path(&self.paths.jobs, &record.job)
-                .to_string_lossy()
-                .into_owned(),
-            "--report".to_owned(),
-            self.paths.reports.to_string_lossy().into_owned(),
-            "--go".to_owned(),
-            go.to_string_lossy().into_owned(),
-            "--".to_owned(),
-        ];
-        argv.extend(record.argv.iter().cloned());
+        let argv = WrapperArgs {
+            job: record.job.clone(),
+            record: record_path(&self.paths.jobs, &record.job),
+            report: Some(self.paths.reports.clone()),
+            go: Some(self.paths.go_file(&record.job)),
+            argv: record.argv.clone(),
+        }
+        .to_argv(self.exe);
         Ok(Ready {
             argv,
             cwd,
             env,
-            pipe: format!("exec cat >> {}", sh_quote(&log.to_string_lossy())),
+            pipe: append_to(&log),
             name: format!(
                 "{}-{}",
                 self.layout.worker_window_prefix,
                 safe_name(task.id())
             ),
-            go,
         })
-    }
-
-    fn release(go: &Path, jobs: &Path) -> Result<(), LaunchError> {
-        std::fs::create_dir_all(jobs)
-            .and_then(|()| std::fs::write(go, b""))
-            .map_err(|source| LaunchError::Go {
-                path: go.to_path_buf(),
-                source,
-            })
-    }
-
-    /// Starts every job: worktrees and logs first, then the panes (for one window per worker,
-    /// all in a single tmux call), then the "go" files. One result per job, in order.
-    pub(crate) fn start_all(
-        &self,
-        jobs: &[(JobRecord, Task)],
-    ) -> Vec<Result<NewPane, LaunchError>> {
-        let readied: Vec<Result<Ready, LaunchError>> =
-            jobs.iter().map(|(r, t)| self.ready(r, t)).collect();
-        let mut placed: Vec<Option<Result<NewPane, LaunchError>>> =
-            (0..jobs.len()).map(|_| None).collect();
-        if self.layout.workers == WorkerPlacement::Windows {
-            let batch: Vec<(usize, &Ready)> = readied
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| r.as_ref().ok().map(|r| (i, r)))
-                .collect();
-            let specs: Vec<WindowSpec<'_>> = batch
-                .iter()
-                .map(|(i, r)| WindowSpec {
-                    name: &r.name,
-                    spawn: Spawn {
-                        argv: &r.argv,
-                        cwd: &r.cwd,
-                        env: &r.env,
-                    },
-                    job: Some(&jobs[*i].0.job),
-                    pipe: Some(&r.pipe),
-                })
-                .collect();
-            let (panes, error) = self.tmux.new_windows(&self.paths.session, &specs);
-            let why = error.map_or_else(
-                || "tmux made fewer windows than asked".to_owned(),
-                |e| e.to_string(),
-            );
-            let mut panes = panes.into_iter();
-            for (i, _) in &batch {
-                placed[*i] = Some(panes.next().ok_or_else(|| {
-                    LaunchError::Tmux(TmuxError::Failed {
-                        command: "new-window".to_owned(),
-                        stderr: why.clone(),
-                    })
-                }));
-            }
-        }
-        readied
-            .into_iter()
-            .zip(placed)
-            .zip(jobs)
-            .map(|((ready, placed), (record, _))| {
-                let ready = ready?;
-                let pane = match placed {
-                    Some(result) => result?,
-                    None => self.place(&ready, &record.job)?,
-                };
-                Self::release(&ready.go, &self.paths.jobs)?;
-                Ok(pane)
-            })
-            .collect()
-    }
-
-    /// One pane for one job, per the layout (the tiled layout; windows go in batches).
-    fn place(&self, ready: &Ready, job: &str) -> Result<NewPane, LaunchError> {
-        let session = &self.paths.session;
-        let prefix = &self.layout.worker_window_prefix;
-        let spawn = Spawn {
-            argv: &ready.argv,
-            cwd: &ready.cwd,
-            env: &ready.env,
-        };
-        if self.layout.workers == WorkerPlacement::Windows {
-            return Ok(self.tmux.new_window(
-                session,
-                &ready.name,
-                &spawn,
-                Some(job),
-                Some(&ready.pipe),
-            )?);
-        }
-        // The newest worker window with room, else a new one.
-        let panes = self.tmux.list_panes(session)?;
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for p in panes
-            .iter()
-            .filter(|p| p.window_name.starts_with(prefix.as_str()) && p.job.is_some())
-        {
-            match counts.iter_mut().find(|(w, _)| *w == p.window_id) {
-                Some(entry) => entry.1 += 1,
-                None => counts.push((p.window_id.clone(), 1)),
-            }
-        }
-        let limit = usize::from(self.layout.panes_per_window.max(1));
-        match counts.iter().rev().find(|(_, n)| *n < limit) {
-            Some((window, _)) => {
-                Ok(self
-                    .tmux
-                    .split_window(window, &spawn, Some(job), Some(&ready.pipe))?)
-            }
-            None => {
-                // Numbered after the highest existing one, so a closed window's name is never reused.
-                let next = panes
-                    .iter()
-                    .filter_map(|p| {
-                        p.window_name
-                            .strip_prefix(prefix.as_str())?
-                            .parse::<u32>()
-                            .ok()
-                    })
-                    .max()
-                    .unwrap_or(0)
-                    + 1;
-                let name = format!("{prefix}{next}");
-                Ok(self
-                    .tmux
-                    .new_window(session, &name, &spawn, Some(job), Some(&ready.pipe))?)
-            }
-        }
     }
 
     fn log_header(&self, log: &Path, record: &JobRecord) -> Result<(), LaunchError> {
@@ -314,6 +279,7 @@ impl Launcher<'_> {
         if let Some(dir) = log.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
+        std::fs::create_dir_all(&self.paths.jobs).map_err(err)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -374,21 +340,5 @@ impl Launcher<'_> {
                 message: format!("failed to run git: {e}"),
             }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting_and_program_resolution() {
-        assert_eq!(sh_quote("/a b/it's.log"), r"'/a b/it'\''s.log'");
-        let mut argv = vec!["scripts/dispatch".to_owned(), "x".to_owned()];
-        resolve_program(Path::new("/repo"), &mut argv);
-        assert_eq!(argv[0], "/repo/scripts/dispatch");
-        let mut argv = vec!["claude".to_owned()];
-        resolve_program(Path::new("/repo"), &mut argv);
-        assert_eq!(argv[0], "claude");
     }
 }

@@ -1,19 +1,36 @@
 //! The supervisor: `warden supervise` owns the loop; `up`, `down` and the CLI's requests
 //! reach it through its lock and its control socket.
 
-mod actions;
+mod action;
 mod control;
+mod decide;
+mod dispatch;
 mod event;
+mod executor;
+mod health;
+mod jobs;
 mod launch;
 mod lock;
+mod managers;
+mod pack;
 mod paths;
+mod protocol;
 mod reconcile;
+mod requests;
 mod run;
+mod settle;
 mod sources;
 mod state;
+mod stop;
 mod tier2;
 
-pub(crate) use control::{ControlError, Request, Response, request};
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use control::{ControlError, request};
 pub(crate) use lock::SupervisorLock;
 pub(crate) use paths::RuntimePaths;
-pub(crate) use state::Supervisor;
+pub(crate) use protocol::{Refusal, Request, Response};
+pub(crate) use run::{SuperviseError, Supervisor};

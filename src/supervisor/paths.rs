@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::config::LoadedConfig;
 use crate::dispatch::safe_name;
 use crate::heartbeat::REGISTER_FILE;
-use crate::tmux::{session_name, socket_name};
+use crate::tmux::{session_name, socket_file, socket_name};
 use crate::worker::socket_path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub(crate) struct RuntimePaths {
     pub(crate) worktrees: PathBuf,
     pub(crate) user_layouts: PathBuf,
     pub(crate) tmux_socket: String,
+    /// Where the tmux server's socket file is (`tmux -L` puts it there).
+    pub(crate) tmux_socket_file: PathBuf,
     pub(crate) session: String,
 }
 
@@ -32,6 +34,8 @@ impl RuntimePaths {
     pub(crate) fn new(loaded: &LoadedConfig) -> Self {
         let p = &loaded.config.paths;
         let state = loaded.resolve(&p.state);
+        let tmux_socket =
+            std::env::var("WARDEN_TMUX_SOCKET").unwrap_or_else(|_| socket_name(&loaded.root));
         Self {
             root: loaded.root.clone(),
             register: state.join(REGISTER_FILE),
@@ -42,8 +46,8 @@ impl RuntimePaths {
             user_layouts: state.join("layouts"),
             logs: loaded.resolve(&p.logs),
             worktrees: loaded.resolve(&p.worktrees),
-            tmux_socket: std::env::var("WARDEN_TMUX_SOCKET")
-                .unwrap_or_else(|_| socket_name(&loaded.root)),
+            tmux_socket_file: socket_file(&tmux_socket),
+            tmux_socket,
             session: session_name(&loaded.root),
             state,
         }

@@ -1,7 +1,8 @@
 //! Reconciling the register's live jobs with what the wrappers recorded and what tmux shows.
 //! Pure: the facts in, updates out. The wrapper's record is the truth; tmux's pane status is
 //! a fallback (for a wrapper that was itself killed), and tmux 3.3a's "dead without a status"
-//! means the server has not reaped the pane yet and needs a SIGCHLD nudge.
+//! means the server has not reaped the pane yet and needs a SIGCHLD nudge. Panes tmux could
+//! not be asked about are unknown, never gone: only records settle jobs then.
 
 use std::collections::BTreeMap;
 
@@ -22,8 +23,10 @@ pub(crate) enum JobUpdate {
     },
     /// The wrapper started the child; its pid.
     Started { job: String, pid: u32 },
-    /// The pane is known (a re-adopted job whose pane id the register missed).
-    Pane { job: String, pane: String },
+    /// A live pane carries the job's tag while the register has no (or another) pane for it:
+    /// a launch whose answer was lost, or a restart between making the pane and saving it.
+    /// Record the pane and release the job.
+    Adopted { job: String, pane: String },
     /// New output since the last look.
     Output { job: String, at: DateTime<Utc> },
 }
@@ -31,23 +34,38 @@ pub(crate) enum JobUpdate {
 /// The facts for one reconcile.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Facts<'a> {
-    pub(crate) panes: &'a [PaneRow],
+    /// The session's panes; `None` when tmux could not be asked.
+    pub(crate) panes: Option<&'a [PaneRow]>,
     pub(crate) records: &'a BTreeMap<String, WorkerRecord>,
     /// Each live job's log mtime.
     pub(crate) log_mtimes: &'a BTreeMap<String, DateTime<Utc>>,
+    /// Since when each job's pane has not been seen while tmux answered.
+    pub(crate) missing_since: &'a BTreeMap<String, DateTime<Utc>>,
+    /// The tmux server is gone (for the reason a job is lost).
+    pub(crate) server_gone: bool,
     pub(crate) now: DateTime<Utc>,
 }
 
-/// The outcome: updates, and whether tmux needs a SIGCHLD to report a dead pane's status.
+/// The outcome: updates, whether tmux needs a SIGCHLD to report a dead pane's status, and
+/// the jobs whose pane is missing now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Reconciled {
     pub(crate) updates: Vec<JobUpdate>,
     pub(crate) nudge: bool,
+    pub(crate) missing_since: BTreeMap<String, DateTime<Utc>>,
 }
 
-/// How long a job may have neither a pane nor a record before it counts as lost: launch
-/// writes the register entry just before it creates the pane.
-const LOST_AFTER: TimeDelta = TimeDelta::seconds(10);
+/// How long a started job's pane may be missing, with tmux answering, before the job counts
+/// as lost: a wrapper whose pane was killed records its end within milliseconds.
+pub(crate) const LOST_AFTER: TimeDelta = TimeDelta::seconds(5);
+
+fn ended(out: &mut Reconciled, job: &JobRecord, end: JobEnd, at: DateTime<Utc>) {
+    out.updates.push(JobUpdate::Ended {
+        job: job.job.clone(),
+        end,
+        ended_at: at,
+    });
+}
 
 pub(crate) fn reconcile<'a>(
     live: impl IntoIterator<Item = &'a JobRecord>,
@@ -57,16 +75,13 @@ pub(crate) fn reconcile<'a>(
     for job in live {
         let record = facts.records.get(&job.job);
         if let Some(rec) = record
-            && let (Some(end), Some(ended_at)) = (&rec.end, rec.ended_at)
+            && let Some(end) = &rec.end
         {
-            out.updates.push(JobUpdate::Ended {
-                job: job.job.clone(),
-                end: end.clone(),
-                ended_at,
-            });
+            ended(&mut out, job, end.clone(), rec.ended_at.unwrap_or(facts.now));
             continue;
         }
-        if let Some(pid) = record.and_then(|r| r.pid)
+        let started = record.and_then(|r| r.pid);
+        if let Some(pid) = started
             && job.pid != Some(pid)
         {
             out.updates.push(JobUpdate::Started {
@@ -74,36 +89,34 @@ pub(crate) fn reconcile<'a>(
                 pid,
             });
         }
-        let pane = facts
-            .panes
+        let Some(panes) = facts.panes else {
+            // Unknown: whatever was missing stays missing since when it was.
+            if let Some(&since) = facts.missing_since.get(&job.job) {
+                out.missing_since.insert(job.job.clone(), since);
+            }
+            continue;
+        };
+        let pane = panes
             .iter()
             .find(|p| p.job.as_deref() == Some(job.job.as_str()))
-            .or_else(|| {
-                facts
-                    .panes
-                    .iter()
-                    .find(|p| Some(&p.pane_id) == job.pane.as_ref())
-            });
+            .or_else(|| panes.iter().find(|p| Some(&p.pane_id) == job.pane.as_ref()));
         match pane {
             Some(p) if p.dead => match (p.dead_status, p.dead_signal) {
                 // The wrapper died before writing its record (killed itself): tmux's word.
-                (Some(code), _) => out.updates.push(JobUpdate::Ended {
-                    job: job.job.clone(),
-                    end: JobEnd::Exited { code },
-                    ended_at: facts.now,
-                }),
-                (None, Some(sig)) => out.updates.push(JobUpdate::Ended {
-                    job: job.job.clone(),
-                    end: JobEnd::Signaled {
+                (Some(code), _) => ended(&mut out, job, JobEnd::Exited { code }, facts.now),
+                (None, Some(sig)) => ended(
+                    &mut out,
+                    job,
+                    JobEnd::Signaled {
                         signal: signal_name(sig),
                     },
-                    ended_at: facts.now,
-                }),
+                    facts.now,
+                ),
                 (None, None) => out.nudge = true,
             },
             Some(p) => {
                 if job.pane.as_deref() != Some(p.pane_id.as_str()) {
-                    out.updates.push(JobUpdate::Pane {
+                    out.updates.push(JobUpdate::Adopted {
                         job: job.job.clone(),
                         pane: p.pane_id.clone(),
                     });
@@ -118,185 +131,45 @@ pub(crate) fn reconcile<'a>(
                     });
                 }
             }
-            None if job.started_at + LOST_AFTER <= facts.now => {
-                out.updates.push(JobUpdate::Ended {
-                    job: job.job.clone(),
-                    end: JobEnd::Lost {
-                        reason: "its pane is gone and its wrapper recorded no exit".to_owned(),
-                    },
-                    ended_at: facts.now,
-                })
+            // Never made (the launch was cut short, or its answer lost and nothing came of
+            // it): its wrapper was never released, so nothing ran.
+            None if job.pane.is_none() && started.is_none() => ended(
+                &mut out,
+                job,
+                JobEnd::NotStarted {
+                    reason: "its pane was never made".to_owned(),
+                },
+                facts.now,
+            ),
+            None => {
+                let since = facts
+                    .missing_since
+                    .get(&job.job)
+                    .copied()
+                    .unwrap_or(facts.now);
+                if since + LOST_AFTER <= facts.now {
+                    let reason = if facts.server_gone {
+                        "the tmux server is gone and its wrapper recorded no exit"
+                    } else {
+                        "its pane is gone and its wrapper recorded no exit"
+                    };
+                    ended(
+                        &mut out,
+                        job,
+                        JobEnd::Lost {
+                            reason: reason.to_owned(),
+                        },
+                        facts.now,
+                    );
+                } else {
+                    out.missing_since.insert(job.job.clone(), since);
+                }
             }
-            None => {}
         }
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use chrono::TimeZone;
-
-    use super::*;
-    use crate::worker::WorkerRecord;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("time")
-    }
-
-    fn job(id: &str, pane: Option<&str>, started_ago: i64) -> JobRecord {
-        JobRecord {
-            job: id.into(),
-            task: "t".into(),
-            attempt: 1,
-            argv: vec![],
-            worktree: None,
-            pane: pane.map(str::to_owned),
-            pid: None,
-            started_at: now() - TimeDelta::seconds(started_ago),
-            ended_at: None,
-            end: None,
-            last_output_at: None,
-            log_path: PathBuf::from("l"),
-            killed: false,
-            stopped: false,
-        }
-    }
-
-    fn pane(
-        id: &str,
-        job: Option<&str>,
-        dead: bool,
-        status: Option<i32>,
-        signal: Option<i32>,
-    ) -> PaneRow {
-        PaneRow {
-            pane_id: id.into(),
-            pane_pid: Some(10),
-            dead,
-            dead_status: status,
-            dead_signal: signal,
-            window_id: "@1".into(),
-            job: job.map(str::to_owned),
-            window_name: "w".into(),
-        }
-    }
-
-    fn record(id: &str, pid: Option<u32>, end: Option<JobEnd>) -> WorkerRecord {
-        WorkerRecord {
-            format_version: 1,
-            job: id.into(),
-            pid,
-            wrapper_pid: None,
-            started_at: now(),
-            ended_at: end.as_ref().map(|_| now() - TimeDelta::seconds(3)),
-            end,
-        }
-    }
-
-    fn run(
-        jobs: &[JobRecord],
-        panes: &[PaneRow],
-        records: &[WorkerRecord],
-        logs: &[(&str, i64)],
-    ) -> Reconciled {
-        let records = records.iter().map(|r| (r.job.clone(), r.clone())).collect();
-        let log_mtimes = logs
-            .iter()
-            .map(|(j, ago)| ((*j).to_owned(), now() - TimeDelta::seconds(*ago)))
-            .collect();
-        reconcile(
-            jobs,
-            &Facts {
-                panes,
-                records: &records,
-                log_mtimes: &log_mtimes,
-                now: now(),
-            },
-        )
-    }
-
-    #[test]
-    fn the_record_wins_over_tmux() {
-        let r = run(
-            &[job("j1", Some("%1"), 60)],
-            &[pane("%1", Some("j1"), true, Some(0), None)],
-            &[record("j1", Some(5), Some(JobEnd::Exited { code: 3 }))],
-            &[],
-        );
-        assert_eq!(
-            r.updates,
-            [JobUpdate::Ended {
-                job: "j1".into(),
-                end: JobEnd::Exited { code: 3 },
-                ended_at: now() - TimeDelta::seconds(3)
-            }]
-        );
-    }
-
-    #[test]
-    fn tmux_status_is_the_fallback_and_dead_without_status_nudges() {
-        let r = run(
-            &[job("j1", Some("%1"), 60)],
-            &[pane("%1", Some("j1"), true, None, Some(9))],
-            &[],
-            &[],
-        );
-        assert!(
-            matches!(&r.updates[0], JobUpdate::Ended { end: JobEnd::Signaled { signal }, .. } if signal == "SIGKILL")
-        );
-        let r = run(
-            &[job("j1", Some("%1"), 60)],
-            &[pane("%1", Some("j1"), true, None, None)],
-            &[],
-            &[],
-        );
-        assert!(r.updates.is_empty());
-        assert!(r.nudge);
-    }
-
-    #[test]
-    fn alive_jobs_report_pid_pane_and_output() {
-        let r = run(
-            &[job("j1", None, 60)],
-            &[pane("%4", Some("j1"), false, None, None)],
-            &[record("j1", Some(77), None)],
-            &[("j1", 5)],
-        );
-        assert_eq!(
-            r.updates,
-            [
-                JobUpdate::Started {
-                    job: "j1".into(),
-                    pid: 77
-                },
-                JobUpdate::Pane {
-                    job: "j1".into(),
-                    pane: "%4".into()
-                },
-                JobUpdate::Output {
-                    job: "j1".into(),
-                    at: now() - TimeDelta::seconds(5)
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn a_vanished_pane_is_lost_after_a_grace() {
-        let lost = run(&[job("j1", Some("%1"), 10)], &[], &[], &[]);
-        assert!(matches!(
-            &lost.updates[0],
-            JobUpdate::Ended {
-                end: JobEnd::Lost { .. },
-                ..
-            }
-        ));
-        let young = run(&[job("j1", None, 9)], &[], &[], &[]);
-        assert!(young.updates.is_empty());
-    }
-}
+#[path = "reconcile_tests.rs"]
+mod tests;

@@ -1,496 +1,271 @@
 //! The supervisor's loop: one thread owns all state; every input arrives as an `Event` on
-//! one channel; ticks come from the receive timeout.
+//! one channel; ticks come from the receive timeout. Each event is read against the clock
+//! once, decided (`decide.rs`, pure), and the actions are carried out depth first: what the
+//! executor learns goes back to the decisions before the next queued action runs.
 //!
 //! ```text
-//! wrappers ──datagram──┐
-//! CLI ──control socket─┼──▶ channel ──▶ loop ──▶ reconcile (records, tmux) ──▶ register
-//! SIGTERM/INT/HUP ─────┘                  └────▶ heartbeat (Tier 1 pass, dispatch) ──▶ snapshot
+//! wrappers ──datagram──┐                      ┌─ decide(event, now) ─▶ actions ─┐
+//! CLI ──control socket─┼──▶ channel ──▶ loop ─┤                                  ▼
+//! SIGTERM/INT/HUP ─────┘   (timeout: Tick)    └─ on_fact(fact, now) ◀─ executor (tmux port, files)
 //! ```
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::sync::mpsc::{RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 
-use chrono::{DateTime, Utc};
-
-use super::control::{Response, serve};
-use super::event::Event;
-use super::launch::Launcher;
+use super::action::{Action, ReplyId};
+use super::control::{ControlError, serve};
+use super::decide::{next_due, on_fact, on_report, on_request, on_shutdown, timers};
+use super::event::{Event, Now};
+use super::executor::{Executor, Output};
+use super::health::Health;
+use super::jobs::Jobs;
 use super::lock::{LockError, SupervisorLock};
-use super::reconcile::{Facts, JobUpdate, reconcile};
+use super::managers::Managers;
+use super::paths::RuntimePaths;
+use super::protocol::Response;
 use super::sources;
-use super::state::{Output, Supervisor};
-use crate::config::load;
-use crate::dispatch::next_attempt;
-use crate::register::JobEnd;
-use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
-use crate::tmux::Spawn;
-use crate::worker::{read_record, record_path};
-
-/// How often live jobs are reconciled with their records and panes.
-const RECONCILE_EVERY: Duration = Duration::from_secs(1);
+use super::state::{Passes, State};
+use super::stop::Stop;
+use crate::config::{LoadedConfig, Overrides};
+use crate::escalate::{ledger_path, load_ledger};
+use crate::heartbeat::Tier1;
+use crate::layout::Layout;
+use crate::snapshot::Snapshot;
+use crate::tmux::{Spawn, TmuxError, TmuxPort};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SuperviseError {
     #[error(transparent)]
     Lock(#[from] LockError),
-    #[error("failed to start the supervisor: {0}")]
-    Start(String),
+    #[error("failed to start the supervisor's session: {0}")]
+    Session(#[source] TmuxError),
+    #[error("failed to listen on {path}: {source}")]
+    Listen {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error("failed to watch OS signals: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error("the tmux server is gone; `warden up` starts afresh")]
+    TmuxGone,
+    #[error("the pass produced no snapshot")]
+    NoSnapshot,
+}
+
+/// The supervisor: its state and the executor that acts for it.
+#[derive(Debug)]
+pub(crate) struct Supervisor {
+    pub(crate) state: State,
+    pub(crate) exec: Executor,
+    next_reply: u64,
 }
 
 impl Supervisor {
-    /// Runs until SIGTERM/SIGINT or `warden down`.
-    pub(crate) fn run(mut self, args_for_view: &[String]) -> Result<(), SuperviseError> {
-        let _lock = SupervisorLock::acquire(&self.paths.lock)?;
-        if let Err(e) = crate::state::write_atomic(
-            &self.paths.state.join("layout"),
-            self.layout.name.as_bytes(),
-        ) {
+    pub(crate) fn new(
+        loaded: LoadedConfig,
+        overrides: Overrides,
+        layout: Layout,
+        exe: PathBuf,
+        port: Box<dyn TmuxPort>,
+    ) -> Self {
+        let paths = RuntimePaths::new(&loaded);
+        let config = loaded.config.clone();
+        let tier1 = Tier1::new(loaded).watching();
+        let register = tier1.load_register();
+        let dry_run = config.escalation.dry_run;
+        let managers = Managers::new(
+            dry_run,
+            load_ledger(&ledger_path(&paths.state, dry_run), dry_run),
+        );
+        let output = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            Output::Redraw
+        } else {
+            Output::Scroll
+        };
+        Self {
+            state: State {
+                paths,
+                config,
+                layout,
+                exe,
+                pid: std::process::id(),
+                jobs: Jobs::new(register),
+                health: Health::default(),
+                stop: Stop::default(),
+                managers,
+                passes: Passes::new(std::time::Instant::now()),
+            },
+            exec: Executor {
+                tier1,
+                port,
+                replies: std::collections::BTreeMap::new(),
+                output,
+                overrides,
+            },
+            next_reply: 0,
+        }
+    }
+
+    /// Handles one event at `now`: decide, then carry out the actions depth first, each
+    /// fact going back to the decisions. A stop that is due finishes here.
+    pub(crate) fn handle(&mut self, event: Event, now: Now) {
+        let actions = match event {
+            Event::Worker(_) => on_report(&mut self.state, now),
+            Event::Control { request, reply } => {
+                let id = self.keep_reply(reply);
+                on_request(&mut self.state, request, id, now)
+            }
+            Event::Shutdown => on_shutdown(&mut self.state, now),
+            Event::Reload => vec![Action::Reload],
+            Event::Tick => timers(&mut self.state, now),
+        };
+        self.carry_out(actions, now);
+        if !self.state.passes.done && self.state.stop.due(&self.state.jobs, now) {
+            let finish = self.state.stop.finish(&self.state.jobs);
+            self.carry_out(finish, now);
+            self.state.passes.done = true;
+        }
+    }
+
+    fn keep_reply(&mut self, reply: Sender<Response>) -> ReplyId {
+        self.next_reply += 1;
+        let id = ReplyId(self.next_reply);
+        self.exec.replies.insert(id, reply);
+        id
+    }
+
+    fn carry_out(&mut self, actions: Vec<Action>, now: Now) {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            if let Some(fact) = self.exec.execute(action, &mut self.state, now) {
+                for next in on_fact(&mut self.state, fact, now).into_iter().rev() {
+                    queue.push_front(next);
+                }
+            }
+        }
+    }
+
+    /// Makes sure the session exists (outside `warden up` its first window is a read-only
+    /// live view of the heartbeat) and learns the server's pid.
+    fn ensure_session(&mut self, view_args: &[String]) -> Result<(), SuperviseError> {
+        let port = self.exec.port.as_ref();
+        let paths = &self.state.paths;
+        let pid = match port.server_pid(&paths.session) {
+            Ok(pid) => pid,
+            Err(TmuxError::NoSession { .. } | TmuxError::NoServer { .. }) => {
+                let mut argv = vec![self.state.exe.to_string_lossy().into_owned()];
+                argv.extend(view_args.iter().cloned());
+                let spawn = Spawn {
+                    argv: &argv,
+                    cwd: &paths.root,
+                    env: &[],
+                };
+                port.start_session(
+                    &paths.session,
+                    &self.state.layout.supervisor_window,
+                    &spawn,
+                    (200, 50),
+                )
+                .map_err(SuperviseError::Session)?;
+                port.server_pid(&paths.session)
+                    .map_err(SuperviseError::Session)?
+            }
+            Err(e) => return Err(SuperviseError::Session(e)),
+        };
+        self.state.health.server_pid = Some(pid);
+        Ok(())
+    }
+
+    /// Runs until SIGTERM/SIGINT, `warden down`, or the tmux server is gone.
+    pub(crate) fn run(mut self, view_args: &[String]) -> Result<(), SuperviseError> {
+        let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
+        let paths = self.state.paths.clone();
+        if let Err(e) =
+            crate::state::write_atomic(&paths.state.join("layout"), self.state.layout.name.as_bytes())
+        {
             tracing::warn!("{e}");
         }
-        self.ensure_session(args_for_view)?;
+        self.ensure_session(view_args)?;
         let (tx, rx) = channel();
-        sources::reports(&self.paths.reports, tx.clone()).map_err(|e| {
-            SuperviseError::Start(format!(
-                "failed to bind {}: {e}",
-                self.paths.reports.display()
-            ))
+        sources::reports(&paths.reports, tx.clone()).map_err(|source| {
+            SuperviseError::Listen {
+                path: paths.reports.clone(),
+                source,
+            }
         })?;
-        serve(&self.paths.control, tx.clone()).map_err(|e| SuperviseError::Start(e.to_string()))?;
-        sources::os_signals(tx.clone())
-            .map_err(|e| SuperviseError::Start(format!("failed to watch OS signals: {e}")))?;
+        serve(&paths.control, tx.clone())?;
+        sources::os_signals(tx.clone()).map_err(SuperviseError::Signals)?;
         drop(tx);
         tracing::info!(
             "supervising {} on tmux socket {}",
-            self.paths.root.display(),
-            self.paths.tmux_socket
+            paths.root.display(),
+            paths.tmux_socket
         );
-        // Re-adopt whatever ran while no supervisor did: records first, then panes.
-        self.reconcile(Self::now());
-        let mut next_reconcile = Instant::now();
-        let mut next_heartbeat = Instant::now();
-        loop {
-            let interval = self
-                .tier1
-                .loaded()
-                .config
-                .heartbeat
-                .interval
-                .to_std()
-                .max(Duration::from_secs(1));
-            if self.dirty {
-                next_heartbeat = Instant::now();
-            }
-            let deadline = next_reconcile.min(next_heartbeat);
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Event::Worker(report)) => {
-                    tracing::debug!("report from {}: {:?}", report.job, report.kind);
-                    self.reconcile(Self::now());
-                }
-                Ok(Event::Control { request, reply }) => {
-                    let answer = self.handle(request);
-                    let _ = reply.send(answer);
-                }
-                Ok(Event::Shutdown) => {
-                    tracing::info!("stopping; workers keep running");
-                    break;
-                }
-                Ok(Event::Reload) => self.reload(),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            let now = Instant::now();
-            if now >= next_reconcile {
-                self.reconcile(Self::now());
-                self.escalate_kills();
-                next_reconcile = now + RECONCILE_EVERY;
-            }
-            if self.stop_due() {
-                break;
-            }
-            if self.dirty || now >= next_heartbeat {
-                self.dirty = false;
-                self.heartbeat(Self::now(), true);
-                next_heartbeat = Instant::now() + interval;
-            }
+        self.event_loop(&rx);
+        let _ = std::fs::remove_file(&paths.control);
+        let _ = std::fs::remove_file(&paths.reports);
+        if self.state.health.tmux_gone.is_some() {
+            return Err(SuperviseError::TmuxGone);
         }
-        self.finish_stop();
-        let _ = std::fs::remove_file(&self.paths.control);
-        let _ = std::fs::remove_file(&self.paths.reports);
         Ok(())
+    }
+
+    fn event_loop(&mut self, rx: &Receiver<Event>) {
+        let mut pending: VecDeque<Event> = VecDeque::new();
+        // The first look re-adopts whatever ran while no supervisor did: records, then panes.
+        self.handle(Event::Tick, Now::read());
+        while !self.state.passes.done {
+            let event = match pending.pop_front() {
+                Some(e) => e,
+                None => {
+                    // Only to know how long to wait; each event reads its own `Now`.
+                    let mono = std::time::Instant::now();
+                    let wait = next_due(&self.state, mono).saturating_duration_since(mono);
+                    match rx.recv_timeout(wait) {
+                        Ok(e) => e,
+                        Err(RecvTimeoutError::Timeout) => Event::Tick,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+            };
+            if matches!(event, Event::Worker(_)) {
+                // Reports come in bursts (200 workers stopping at once): one look serves all.
+                loop {
+                    match rx.try_recv() {
+                        Ok(Event::Worker(_)) => {}
+                        Ok(other) => {
+                            pending.push_back(other);
+                            break;
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                    }
+                }
+            }
+            self.handle(event, Now::read());
+        }
     }
 
     /// One pass for cron (`heartbeat --once --dispatch-ready`): reconcile, dispatch, write
     /// the snapshot, return it. Refused while a supervisor runs (it dispatches already).
-    pub(crate) fn run_once(
-        mut self,
-        view_args: &[String],
-    ) -> Result<crate::snapshot::Snapshot, SuperviseError> {
-        let _lock = SupervisorLock::acquire(&self.paths.lock)?;
+    pub(crate) fn run_once(mut self, view_args: &[String]) -> Result<Snapshot, SuperviseError> {
+        let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
         self.ensure_session(view_args)?;
-        self.output = Output::Silent;
-        let now = Self::now();
-        self.reconcile(now);
-        self.heartbeat(now, true);
-        self.last_snapshot
-            .take()
-            .ok_or_else(|| SuperviseError::Start("the pass produced no snapshot".to_owned()))
-    }
-
-    /// Makes sure the session exists; outside `warden up` the first window is a read-only
-    /// live view of the heartbeat.
-    fn ensure_session(&mut self, view_args: &[String]) -> Result<(), SuperviseError> {
-        // The server's pid doubles as "the session exists" (one tmux call, not two).
-        self.server_pid = self.tmux.session_server_pid(&self.paths.session).ok();
-        if self.server_pid.is_none() {
-            let mut argv = vec![self.exe.to_string_lossy().into_owned()];
-            argv.extend(view_args.iter().cloned());
-            let spawn = Spawn {
-                argv: &argv,
-                cwd: &self.paths.root,
-                env: &[],
-            };
-            self.tmux
-                .start_session(
-                    &self.paths.session,
-                    &self.layout.supervisor_window,
-                    &spawn,
-                    (200, 50),
-                )
-                .map_err(|e| SuperviseError::Start(e.to_string()))?;
-            self.server_pid = self.tmux.server_pid().ok();
-        }
-        Ok(())
-    }
-
-    /// SIGHUP: read `warden.toml` again, with the flags the supervisor was started with
-    /// still on top. An invalid file changes nothing.
-    fn reload(&mut self) {
-        let old = self.tier1.loaded();
-        match load(&old.root, old.file.as_deref(), &self.overrides) {
-            Ok(fresh) => {
-                tracing::warn!(
-                    "reloaded {}",
-                    fresh
-                        .file
-                        .as_ref()
-                        .map_or_else(|| "the defaults".to_owned(), |f| f.display().to_string())
-                );
-                self.tier1 = crate::heartbeat::Tier1::new(fresh).watching();
-                self.dirty = true;
-            }
-            Err(e) => tracing::error!("{e}; keeping the previous config"),
-        }
-    }
-
-    /// Brings every live job up to date from its record, its pane and its log.
-    pub(crate) fn reconcile(&mut self, now: DateTime<Utc>) {
-        // A register that could not be read is read again each time: once a person has fixed
-        // or restored it, dispatch resumes without a restart.
-        if self.register.is_err() {
-            self.register = self.tier1.load_register();
-            if self.register.is_ok() {
-                tracing::warn!("the register is readable again; dispatch resumes");
-                self.dirty = true;
-            }
-        }
-        let Ok(register) = &self.register else { return };
-        let live: Vec<_> = register.live_jobs().cloned().collect();
-        if live.is_empty() {
-            return;
-        }
-        let panes = match self.tmux.list_panes(&self.paths.session) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!("{e}");
-                Vec::new()
-            }
-        };
-        let mut records = BTreeMap::new();
-        let mut log_mtimes = BTreeMap::new();
-        for job in &live {
-            match read_record(&record_path(&self.paths.jobs, &job.job)) {
-                Ok(Some(r)) => {
-                    records.insert(job.job.clone(), r);
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!("{e}"),
-            }
-            if let Ok(m) =
-                std::fs::metadata(self.paths.root.join(&job.log_path)).and_then(|m| m.modified())
-            {
-                log_mtimes.insert(job.job.clone(), DateTime::<Utc>::from(m));
-            }
-        }
-        let result = reconcile(
-            &live,
-            &Facts {
-                panes: &panes,
-                records: &records,
-                log_mtimes: &log_mtimes,
-                now,
-            },
-        );
-        if result.nudge
-            && let Some(pid) = self.server_pid
-        {
-            // tmux 3.3a (Debian) can miss a pane's SIGCHLD; another one makes it reap.
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGCHLD,
-            );
-        }
-        if result.updates.is_empty() {
-            return;
-        }
-        let Ok(register) = &mut self.register else {
-            return;
-        };
-        let mut notes = Vec::new();
-        for update in result.updates {
-            match update {
-                JobUpdate::Ended { job, end, ended_at } => {
-                    if let Some(j) = register.jobs.iter_mut().find(|j| j.job == job) {
-                        tracing::info!("{} ({}) {end}", j.job, j.task);
-                        notes.push(format!("warden: {} ({}) {end}", j.job, j.task));
-                        j.ended_at = Some(ended_at);
-                        j.end = Some(end);
-                        self.dirty = true;
-                    }
-                }
-                JobUpdate::Started { job, pid } => {
-                    if let Some(j) = register.jobs.iter_mut().find(|j| j.job == job) {
-                        j.pid = Some(pid);
-                    }
-                }
-                JobUpdate::Pane { job, pane } => {
-                    if let Some(j) = register.jobs.iter_mut().find(|j| j.job == job) {
-                        j.pane = Some(pane);
-                    }
-                }
-                JobUpdate::Output { job, at } => {
-                    if let Some(j) = register.jobs.iter_mut().find(|j| j.job == job) {
-                        j.last_output_at = Some(at);
-                    }
-                }
-            }
-        }
-        self.save();
-        for note in notes {
-            self.notify(&note);
-        }
-    }
-
-    /// A message in the status line of attached clients; never fails the caller.
-    pub(crate) fn notify(&self, message: &str) {
-        let _ = self.tmux.display_message(&self.paths.session, message);
-    }
-
-    /// One Tier 1 pass with the live register; dispatches when asked and allowed; writes the
-    /// snapshot and redraws the window.
-    pub(crate) fn heartbeat(&mut self, now: DateTime<Utc>, dispatch: bool) {
-        self.heartbeat_with(now, dispatch, Some(crate::escalate::Step::default()));
-    }
-
-    /// One pass; `tier2` runs the escalation engine with those options (`None`: only fill
-    /// the snapshot, as `warden status` does).
-    pub(crate) fn heartbeat_with(
-        &mut self,
-        now: DateTime<Utc>,
-        dispatch: bool,
-        tier2: Option<crate::escalate::Step>,
-    ) -> Vec<crate::escalate::DecisionRecord> {
-        let pass = match self.tier1.pass_with(
+        self.exec.output = Output::Silent;
+        let now = Now::read();
+        self.carry_out(
+            vec![
+                Action::Observe,
+                Action::RunPass {
+                    mode: super::action::PassMode::Once,
+                    dispatched: false,
+                },
+            ],
             now,
-            self.register.as_ref(),
-            &crate::detect::RuntimeHealth::default(),
-        ) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!("{e}");
-                return Vec::new();
-            }
-        };
-        let mut pass = pass;
-        if dispatch && self.stopping.is_none() && self.dispatch_queue(&pass.plan.queue, now) > 0 {
-            // The queue changed: take the snapshot again so it shows the new workers.
-            match self.tier1.pass_with(
-                now,
-                self.register.as_ref(),
-                &crate::detect::RuntimeHealth::default(),
-            ) {
-                Ok(p) => pass = p,
-                Err(e) => tracing::error!("{e}"),
-            }
-        }
-        self.reap_dead_panes(now);
-        let decisions = match tier2 {
-            Some(opts) => self.tier2(&mut pass.snapshot, now, opts),
-            None => {
-                self.tier2_fill(&mut pass.snapshot, now);
-                Vec::new()
-            }
-        };
-        match to_json(&pass.snapshot) {
-            Ok(json) => {
-                let keep = self.tier1.loaded().config.heartbeat.keep_snapshots;
-                if let Err(e) =
-                    write_snapshot(&self.tier1.snapshot_dir(), &pass.snapshot, &json, keep)
-                {
-                    tracing::error!("{e}");
-                }
-            }
-            Err(e) => tracing::error!("{e}"),
-        }
-        if self.output != Output::Silent {
-            let text = render_heartbeat(&pass.snapshot);
-            let mut out = std::io::stdout().lock();
-            let _ = if self.output == Output::Redraw {
-                write!(out, "\x1b[H\x1b[2J{text}")
-            } else {
-                writeln!(out, "{text}")
-            };
-            let _ = out.flush();
-        }
-        self.last_snapshot = Some(pass.snapshot);
-        decisions
-    }
-
-    /// Starts queued tasks while worker slots are free. Returns how many started.
-    fn dispatch_queue(&mut self, queue: &[String], now: DateTime<Utc>) -> usize {
-        let Ok(register) = &self.register else {
-            return 0; // a corrupt register refuses dispatch until a person fixes it
-        };
-        let max =
-            usize::try_from(self.tier1.loaded().config.dispatch.max_workers).unwrap_or(usize::MAX);
-        let free = max.saturating_sub(register.live_jobs().count());
-        let tasks: Vec<String> = queue.iter().take(free).cloned().collect();
-        let mut started = 0;
-        for (task, result) in tasks.iter().zip(self.launch_many(&tasks, now)) {
-            match result {
-                Ok(job) => {
-                    started += 1;
-                    tracing::info!("dispatched {task} as {job}");
-                }
-                Err(e) => tracing::error!("failed to dispatch {task}: {e}"),
-            }
-        }
-        started
-    }
-
-    /// Launches one job for `task` now.
-    pub(crate) fn launch(&mut self, task: &str, now: DateTime<Utc>) -> Result<String, String> {
-        self.launch_many(&[task.to_owned()], now)
-            .pop()
-            .unwrap_or_else(|| Err("nothing was launched".to_owned()))
-    }
-
-    /// Launches a job for each task. Every register entry is saved before anything starts
-    /// (a crash in between leaves records to reconcile, never an unknown pane), and saved
-    /// once more after: two register writes per round, not two per job.
-    fn launch_many(&mut self, tasks: &[String], now: DateTime<Utc>) -> Vec<Result<String, String>> {
-        let config = self.tier1.loaded().config.clone();
-        let mut prepared = Vec::new();
-        let mut results: Vec<Result<String, String>> = Vec::with_capacity(tasks.len());
-        let launcher = Launcher {
-            paths: &self.paths,
-            config: &config,
-            tmux: &self.tmux,
-            layout: &self.layout,
-            exe: &self.exe,
-        };
-        {
-            let Ok(register) = &mut self.register else {
-                let refused = "the register is unreadable; dispatch is refused until it is fixed";
-                return tasks.iter().map(|_| Err(refused.to_owned())).collect();
-            };
-            for task_id in tasks {
-                let Some(task) = self.tier1.task(task_id) else {
-                    results.push(Err(format!("no task {task_id:?}")));
-                    continue;
-                };
-                if register.live_jobs().any(|j| &j.task == task_id) {
-                    results.push(Err(format!("{task_id} is already running")));
-                    continue;
-                }
-                let job_id = Self::next_job_id(register);
-                let record = launcher.prepare(&task, &job_id, next_attempt(register, task_id), now);
-                register.jobs.push(record.clone());
-                results.push(Ok(job_id));
-                prepared.push((results.len() - 1, record, task));
-            }
-        }
-        if prepared.is_empty() {
-            return results;
-        }
-        self.save();
-        let batch: Vec<_> = prepared
-            .iter()
-            .map(|(_, record, task)| (record.clone(), task.clone()))
-            .collect();
-        let outcomes = launcher.start_all(&batch);
-        let mut notes = Vec::new();
-        if let Ok(register) = &mut self.register {
-            for ((slot, record, task), outcome) in prepared.iter().zip(outcomes) {
-                let Some(entry) = register.jobs.iter_mut().find(|j| j.job == record.job) else {
-                    continue;
-                };
-                match outcome {
-                    Ok(pane) => {
-                        entry.pane = Some(pane.pane_id);
-                        notes.push((task.clone(), format!("{} as {}", record.task, record.job)));
-                    }
-                    Err(e) => {
-                        entry.ended_at = Some(now);
-                        entry.end = Some(JobEnd::Lost {
-                            reason: format!("failed to start: {e}"),
-                        });
-                        results[*slot] = Err(e.to_string());
-                    }
-                }
-            }
-        }
-        self.save();
-        if config.dispatch.mark_started_on_dispatch {
-            for (task, _) in &notes {
-                self.mark_started(task, now);
-            }
-        }
-        if !notes.is_empty() {
-            // One message per round: each is a tmux client call.
-            let list: Vec<&str> = notes.iter().map(|(_, n)| n.as_str()).collect();
-            self.notify(&format!("warden: dispatched {}", list.join(", ")));
-        }
-        results
-    }
-
-    fn mark_started(&self, task: &crate::task::Task, now: DateTime<Utc>) {
-        let path = self.paths.root.join(&task.path);
-        let edited = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| crate::task::mark_started(&text, now).map_err(|e| e.to_string()));
-        match edited {
-            Ok(text) => {
-                if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
-                    tracing::error!("{e}");
-                }
-            }
-            Err(e) => tracing::error!("failed to mark {} started: {e}", path.display()),
-        }
-    }
-
-    /// The response to `warden status`: a fresh pass (without dispatch).
-    pub(crate) fn status(&mut self) -> Response {
-        self.heartbeat_with(Self::now(), false, None);
-        match self.last_snapshot.as_ref().map(serde_json::to_value) {
-            Some(Ok(snapshot)) => Response::Snapshot { snapshot },
-            Some(Err(e)) => Response::Error {
-                message: e.to_string(),
-            },
-            None => Response::Error {
-                message: "no snapshot yet".to_owned(),
-            },
-        }
+        );
+        self.state.passes.last.take().ok_or(SuperviseError::NoSnapshot)
     }
 }

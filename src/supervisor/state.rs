@@ -1,126 +1,67 @@
-//! The supervisor's state and its construction. The loop (`run.rs`) and the request
-//! handlers (`actions.rs`) are methods on it; nothing else holds state.
+//! Everything the supervisor knows, split into the parts it owns: the jobs (the register),
+//! its footing (tmux, the disk), stopping, Tier 2's ledger, and the pass in progress. Plain
+//! data: the decisions read and change it; only `Now` tells them the time.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-
+use super::health::Health;
+use super::jobs::Jobs;
+use super::managers::Managers;
 use super::paths::RuntimePaths;
-use crate::config::{LoadedConfig, Overrides};
-use crate::detect::RegisterProblem;
-use crate::heartbeat::Tier1;
+use super::stop::Stop;
+use crate::config::Config;
+use crate::heartbeat::Pass;
 use crate::layout::Layout;
-use crate::register::{Register, save_register};
 use crate::snapshot::Snapshot;
-use crate::tmux::Tmux;
+use crate::tmux::PaneRow;
 
-/// How the supervisor shows its heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Output {
-    /// Clear and redraw (its own tmux window).
-    Redraw,
-    /// Print one after the other (a pipe, a log).
-    Scroll,
-    /// Print nothing (a one-shot pass whose caller prints).
-    Silent,
+/// The pass in progress, the last published snapshot, and when things are due.
+#[derive(Debug)]
+pub(crate) struct Passes {
+    /// The pass being worked on (dispatch, Tier 2, then published).
+    pub(crate) current: Option<Box<Pass>>,
+    /// The last snapshot published.
+    pub(crate) last: Option<Snapshot>,
+    /// The panes of the last look at tmux; `None` when tmux did not answer it.
+    pub(crate) panes: Option<Vec<PaneRow>>,
+    /// Something changed (a job ended, a request): run a heartbeat at once.
+    pub(crate) dirty: bool,
+    pub(crate) next_observe: Instant,
+    pub(crate) next_heartbeat: Instant,
+    /// The cron pass: the loop ends once the first heartbeat is published.
+    pub(crate) once: bool,
+    /// The loop should end (a stop finished, the cron pass published, the server is gone).
+    pub(crate) done: bool,
 }
 
-/// A worker being stopped: SIGTERM sent, SIGKILL at `deadline` if it is still alive.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingKill {
-    pub(crate) job: String,
-    pub(crate) deadline: Instant,
-}
-
-/// `warden down`: stop the workers too, or only the supervisor.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stopping {
-    pub(crate) kill_workers: bool,
-    pub(crate) deadline: Instant,
+impl Passes {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            current: None,
+            last: None,
+            panes: None,
+            dirty: true,
+            next_observe: now,
+            next_heartbeat: now,
+            once: false,
+            done: false,
+        }
+    }
 }
 
 #[derive(Debug)]
-pub(crate) struct Supervisor {
-    pub(crate) tier1: Tier1,
+pub(crate) struct State {
     pub(crate) paths: RuntimePaths,
-    pub(crate) tmux: Tmux,
+    pub(crate) config: Config,
     pub(crate) layout: Layout,
     /// The binary panes run as their wrapper (this one).
     pub(crate) exe: PathBuf,
-    pub(crate) register: Result<Register, RegisterProblem>,
-    pub(crate) server_pid: Option<i32>,
-    pub(crate) kills: Vec<PendingKill>,
-    pub(crate) stopping: Option<Stopping>,
-    pub(crate) last_snapshot: Option<Snapshot>,
-    /// How each heartbeat is shown on stdout.
-    pub(crate) output: Output,
-    /// A job ended or a request changed something: run a heartbeat now.
-    pub(crate) dirty: bool,
-    /// The flags (and environment variables) given at start, re-applied on reload.
-    pub(crate) overrides: Overrides,
-    /// Tier 2's ledger, loaded when escalation is enabled.
-    pub(crate) tier2: Option<super::tier2::Tier2>,
-    /// With Tier 2 off: the signal keys already announced, so each is announced once.
-    pub(crate) announced: std::collections::BTreeSet<String>,
-}
-
-impl Supervisor {
-    pub(crate) fn new(
-        loaded: LoadedConfig,
-        overrides: Overrides,
-        layout: Layout,
-        exe: PathBuf,
-    ) -> Self {
-        let paths = RuntimePaths::new(&loaded);
-        let tmux = Tmux::new(paths.tmux_socket.clone());
-        let tier1 = Tier1::new(loaded).watching();
-        let register = tier1.load_register();
-        Self {
-            tier1,
-            paths,
-            tmux,
-            layout,
-            exe,
-            register,
-            server_pid: None,
-            kills: Vec::new(),
-            stopping: None,
-            last_snapshot: None,
-            output: if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                Output::Redraw
-            } else {
-                Output::Scroll
-            },
-            dirty: true,
-            overrides,
-            tier2: None,
-            announced: std::collections::BTreeSet::new(),
-        }
-    }
-
-    pub(crate) fn now() -> DateTime<Utc> {
-        crate::clock::now()
-    }
-
-    /// Writes the register; a failure is logged and retried on the next change (the
-    /// in-memory register stays the truth for this process).
-    pub(crate) fn save(&self) {
-        if let Ok(register) = &self.register
-            && let Err(e) = save_register(&self.paths.register, register)
-        {
-            tracing::error!("{e}");
-        }
-    }
-
-    /// The next job id: `j` and six digits, one more than any in the register.
-    pub(crate) fn next_job_id(register: &Register) -> String {
-        let max = register
-            .jobs
-            .iter()
-            .filter_map(|j| j.job.strip_prefix('j').and_then(|n| n.parse::<u64>().ok()))
-            .max()
-            .unwrap_or(0);
-        format!("j{:06}", max + 1)
-    }
+    /// This supervisor's pid, for `warden status` and messages.
+    pub(crate) pid: u32,
+    pub(crate) jobs: Jobs,
+    pub(crate) health: Health,
+    pub(crate) stop: Stop,
+    pub(crate) managers: Managers,
+    pub(crate) passes: Passes,
 }

@@ -2,7 +2,7 @@
 //! canonical path, so a later `warden` finds the same server; the session is named after
 //! the repository folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// FNV-1a, 64 bits: stable across Rust versions (unlike `DefaultHasher`), which matters
 /// because the name must be the same for every warden build that looks for the server.
@@ -19,6 +19,16 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
 pub(crate) fn socket_name(root: &Path) -> String {
     let hash = stable_hash(root.as_os_str().as_encoded_bytes());
     format!("warden-{:012x}", hash & 0xffff_ffff_ffff)
+}
+
+/// Where tmux puts the socket of the server named `name` (`tmux -L name`):
+/// `$TMUX_TMPDIR/tmux-<uid>/<name>`, `/tmp` when `TMUX_TMPDIR` is unset.
+pub(crate) fn socket_file(name: &str) -> PathBuf {
+    let dir = std::env::var_os("TMUX_TMPDIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    dir.join(format!("tmux-{}", nix::unistd::getuid()))
+        .join(name)
 }
 
 /// The session name: the root folder's name with everything tmux treats specially

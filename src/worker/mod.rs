@@ -1,10 +1,12 @@
 //! The worker side: the `run-worker` wrapper that is each pane's process, its record file
 //! and its report to the supervisor.
 
+mod group;
 mod record;
 mod report;
 mod wrapper;
 
+pub(crate) use group::{alive, alive_named, signal_group};
 pub(crate) use record::{WorkerRecord, read_record, record_path};
 pub(crate) use report::{Report, ReportKind, parse_report, socket_path};
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};

@@ -1,0 +1,229 @@
+//! Which tasks to launch now, and whether anything may be launched at all. Pure: the state,
+//! the pass and `now` in; new register entries (in memory) and the save that must succeed
+//! before any pane is made out.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::action::{Action, AfterSave, PassMode};
+use super::event::Now;
+use super::jobs::next_job_id;
+use super::paths::RuntimePaths;
+use super::protocol::Refusal;
+use super::state::State;
+use crate::config::{Config, WorktreeMode};
+use crate::dispatch::{Placeholders, next_attempt};
+use crate::heartbeat::Pass;
+use crate::register::JobRecord;
+use crate::task::Task;
+
+/// Why nothing is launched now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Closed {
+    RegisterUnreadable,
+    /// tmux does not answer: a launch could not be known to have happened.
+    TmuxUnanswered,
+    TmuxGone,
+    /// The register cannot be saved: a job is started only after its entry is on disk.
+    StateUnwritable { path: String },
+    Stopping,
+    /// A launch failed before its agent started a moment ago.
+    LaunchHold { failures: u32, error: String },
+}
+
+impl fmt::Display for Closed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RegisterUnreadable => f.write_str("the register cannot be read"),
+            Self::TmuxUnanswered => f.write_str("tmux does not answer"),
+            Self::TmuxGone => f.write_str("the tmux server is gone"),
+            Self::StateUnwritable { path } => write!(f, "{path} cannot be saved"),
+            Self::Stopping => f.write_str("the supervisor is stopping"),
+            Self::LaunchHold { failures, error } => write!(
+                f,
+                "{failures} launch{} failed before the agent started ({error}); backing off",
+                if *failures == 1 { "" } else { "es" }
+            ),
+        }
+    }
+}
+
+/// Whether jobs may be launched now; `explicit` (`warden dispatch`) ignores the launch hold.
+pub(crate) fn gate(state: &State, explicit: bool, now: Now) -> Result<(), Closed> {
+    if state.jobs.register.is_err() {
+        return Err(Closed::RegisterUnreadable);
+    }
+    if state.stop.stopping.is_some() {
+        return Err(Closed::Stopping);
+    }
+    if state.health.tmux_gone.is_some() {
+        return Err(Closed::TmuxGone);
+    }
+    if state.health.tmux_failing.is_some() {
+        return Err(Closed::TmuxUnanswered);
+    }
+    if let Some(u) = &state.health.unwritable {
+        return Err(Closed::StateUnwritable {
+            path: u.path.display().to_string(),
+        });
+    }
+    if let Some(hold) = &state.jobs.launch_hold
+        && !explicit
+        && now.mono < hold.until
+    {
+        return Err(Closed::LaunchHold {
+            failures: hold.failures,
+            error: hold.error.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The register entry for a new job. Touches nothing.
+pub(crate) fn job_record(
+    paths: &RuntimePaths,
+    config: &Config,
+    task: &Task,
+    job: &str,
+    attempt: u32,
+    now: DateTime<Utc>,
+) -> JobRecord {
+    let worktree = match config.dispatch.worktree {
+        WorktreeMode::Git => Some(paths.worktree_for(task.id())),
+        WorktreeMode::None => None,
+    };
+    let task_file = paths.root.join(&task.path);
+    let cwd = worktree.clone().unwrap_or_else(|| paths.root.clone());
+    let values = Placeholders::new(
+        task.id(),
+        &task_file.to_string_lossy(),
+        &cwd.to_string_lossy(),
+        job,
+        attempt,
+    );
+    let mut argv = values.expand_argv(&config.dispatch.command);
+    resolve_program(&paths.root, &mut argv);
+    JobRecord {
+        job: job.to_owned(),
+        task: task.id().to_owned(),
+        attempt,
+        argv,
+        worktree: worktree.map(|w| paths.relative(&w)),
+        pane: None,
+        pid: None,
+        started_at: now,
+        ended_at: None,
+        end: None,
+        last_output_at: None,
+        log_path: paths.relative(&paths.log_for(task.id())),
+        killed: false,
+        stopped: false,
+    }
+}
+
+/// Resolves a relative program path (`scripts/dispatch`) against the repository root, so it
+/// is the same program whichever folder (a worktree) the job runs in. Bare names go to PATH.
+fn resolve_program(root: &std::path::Path, argv: &mut [String]) {
+    if let Some(first) = argv.first_mut()
+        && first.contains('/')
+        && std::path::Path::new(first.as_str()).is_relative()
+    {
+        *first = root.join(first.as_str()).to_string_lossy().into_owned();
+    }
+}
+
+/// Adds an entry per task and asks for the save that must succeed before any pane is made.
+fn enter(state: &mut State, tasks: &[&Task], mode: PassMode, now: Now) -> Vec<Action> {
+    let State {
+        jobs,
+        paths,
+        config,
+        ..
+    } = state;
+    let Ok(register) = &mut jobs.register else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    for task in tasks {
+        let id = next_job_id(register);
+        let attempt = next_attempt(register, task.id());
+        let record = job_record(paths, config, task, &id, attempt, now.wall);
+        register.jobs.push(record);
+        ids.push(id);
+    }
+    vec![Action::Save {
+        then: AfterSave::Launch { jobs: ids, mode },
+    }]
+}
+
+/// The heartbeat's dispatch: queued tasks in order while worker slots are free. Empty when
+/// there is nothing to launch or the gate is closed (detection says why).
+pub(crate) fn dispatch_queue(
+    state: &mut State,
+    pass: &Pass,
+    mode: PassMode,
+    now: Now,
+) -> Vec<Action> {
+    if gate(state, false, now).is_err() {
+        return Vec::new();
+    }
+    let max = usize::try_from(state.config.dispatch.max_workers).unwrap_or(usize::MAX);
+    let free = max.saturating_sub(state.jobs.live().len());
+    let tasks: Vec<&Task> = pass
+        .plan
+        .queue
+        .iter()
+        .filter(|id| state.jobs.live_of(id).is_none())
+        .filter_map(|id| pass.task(id))
+        .take(free)
+        .collect();
+    if tasks.is_empty() {
+        return Vec::new();
+    }
+    enter(state, &tasks, mode, now)
+}
+
+/// `warden dispatch TASK`: now, whatever the queue and the retry policy say.
+pub(crate) fn dispatch_task(
+    state: &mut State,
+    pass: &Pass,
+    task: &str,
+    mode: PassMode,
+    now: Now,
+) -> Result<Vec<Action>, Refusal> {
+    let Some(found) = pass.task(task) else {
+        return Err(Refusal::UnknownTask {
+            task: task.to_owned(),
+        });
+    };
+    if state.jobs.register.is_err() {
+        return Err(Refusal::RegisterUnreadable);
+    }
+    if state.jobs.live_of(task).is_some() {
+        return Err(Refusal::AlreadyRunning {
+            task: task.to_owned(),
+        });
+    }
+    gate(state, true, now).map_err(|why| Refusal::DispatchClosed {
+        why: why.to_string(),
+    })?;
+    Ok(enter(state, &[found], mode, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn relative_programs_resolve_against_the_root() {
+        let mut argv = vec!["scripts/dispatch".to_owned(), "x".to_owned()];
+        resolve_program(Path::new("/repo"), &mut argv);
+        assert_eq!(argv[0], "/repo/scripts/dispatch");
+        let mut argv = vec!["claude".to_owned()];
+        resolve_program(Path::new("/repo"), &mut argv);
+        assert_eq!(argv[0], "claude");
+    }
+}

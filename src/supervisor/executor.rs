@@ -1,0 +1,535 @@
+//! The one executor: it carries out the actions the decisions return, against the tmux port
+//! and the file system, and turns what it learns into `Fact`s for the next decision. It
+//! decides nothing: a failure is reported back, never acted on here.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::mpsc::Sender;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::action::{
+    Action, Fact, Level, LaunchOutcome, Observation, ReplyId, SaveFailure, StopSignal, Tier2Mode,
+    TmuxFailure, TmuxFailureKind,
+};
+use super::event::Now;
+use super::launch::Launcher;
+use super::managers::Managers;
+use super::pack::Packer;
+use super::protocol::Response;
+use super::state::State;
+use super::tier2::{Tier2Run, fill};
+use crate::config::{Overrides, load};
+use crate::escalate::{ledger_path, load_ledger, save_ledger};
+use crate::heartbeat::Tier1;
+use crate::register::save_register;
+use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
+use crate::tmux::{TmuxError, TmuxPort};
+use crate::worker::{alive_named, read_record, record_path, signal_group};
+
+/// How each heartbeat is shown on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// Clear and redraw (its own tmux window).
+    Redraw,
+    /// Print one after the other (a pipe, a log).
+    Scroll,
+    /// Print nothing (a one-shot pass whose caller prints).
+    Silent,
+}
+
+#[derive(Debug)]
+pub(crate) struct Executor {
+    /// The task store and the config it was loaded with.
+    pub(crate) tier1: Tier1,
+    pub(crate) port: Box<dyn TmuxPort>,
+    /// Control requests waiting for their answer.
+    pub(crate) replies: BTreeMap<ReplyId, Sender<Response>>,
+    pub(crate) output: Output,
+    /// The flags the supervisor was started with, applied again on reload.
+    pub(crate) overrides: Overrides,
+}
+
+pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
+    TmuxFailure {
+        kind: match e {
+            TmuxError::NoSession { .. } => TmuxFailureKind::NoSession,
+            e if e.is_unanswered() => TmuxFailureKind::Unanswered,
+            _ => TmuxFailureKind::Refused,
+        },
+        message: e.to_string(),
+    }
+}
+
+impl Executor {
+    pub(crate) fn execute(&mut self, action: Action, state: &mut State, now: Now) -> Option<Fact> {
+        match action {
+            Action::Observe => Some(Fact::Observed(Box::new(self.observe(state)))),
+            Action::Save { then } => {
+                let result = match &state.jobs.register {
+                    Ok(register) => save_register(&state.paths.register, register).map_err(|e| {
+                        SaveFailure {
+                            path: state.paths.register.clone(),
+                            error: match e {
+                                crate::register::RegisterError::Write(w) => w.source.to_string(),
+                                other => other.to_string(),
+                            },
+                        }
+                    }),
+                    // A broken register is never overwritten from memory.
+                    Err(_) => Ok(()),
+                };
+                Some(Fact::Saved { then, result })
+            }
+            Action::RunPass { mode, dispatched } => {
+                let runtime = state.health.runtime();
+                let pass = self
+                    .tier1
+                    .pass_with(now.wall, state.jobs.register.as_ref(), &runtime)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                Some(Fact::Passed {
+                    mode,
+                    dispatched,
+                    pass,
+                })
+            }
+            Action::Launch { jobs, mode } => {
+                let outcomes = self.launch(state, &jobs);
+                Some(Fact::Launched { mode, outcomes })
+            }
+            Action::Release { job } => {
+                let go = state.paths.go_file(&job);
+                let made = std::fs::create_dir_all(&state.paths.jobs)
+                    .and_then(|()| std::fs::write(&go, b""));
+                made.err().map(|e| Fact::ReleaseFailed {
+                    job,
+                    error: format!("failed to create {}: {e}", go.display()),
+                })
+            }
+            Action::Signal { jobs, signal } => {
+                let signal = match signal {
+                    StopSignal::Term => Signal::SIGTERM,
+                    StopSignal::Kill => Signal::SIGKILL,
+                };
+                for job in &jobs {
+                    if let Some(leader) = self.leader(state, job) {
+                        signal_group(leader, signal);
+                    }
+                }
+                None
+            }
+            Action::NudgeTmux => {
+                self.signal_server(state, Signal::SIGCHLD);
+                None
+            }
+            Action::RecreateSocket => {
+                self.signal_server(state, Signal::SIGUSR1);
+                None
+            }
+            Action::Reap { task, job, pane } => {
+                let screen = state.paths.screen_for(&task, &job);
+                match self.port.capture_pane(&pane) {
+                    Ok(text) => {
+                        if let Err(e) = crate::state::write_atomic(&screen, text.as_bytes()) {
+                            tracing::warn!("{e}");
+                        }
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
+                if let Err(e) = self.port.kill_pane(&pane) {
+                    tracing::warn!("{e}");
+                }
+                None
+            }
+            Action::MarkStarted { task } => {
+                self.mark_started(state, &task, now);
+                None
+            }
+            Action::Notify { message } => {
+                self.notify(state, &message);
+                None
+            }
+            Action::Announce { message } => {
+                tracing::warn!("{message}");
+                self.notify(state, &message);
+                run_notify_command(&state.config.escalation.notify_command, &message);
+                None
+            }
+            Action::Log { level, message } => {
+                match level {
+                    Level::Info => tracing::info!("{message}"),
+                    Level::Warn => tracing::warn!("{message}"),
+                    Level::Error => tracing::error!("{message}"),
+                }
+                None
+            }
+            Action::Tier2 {
+                mode,
+                dry_run,
+                reply,
+            } => Some(self.tier2(state, mode, dry_run, reply, now)),
+            Action::Publish => {
+                self.publish(state);
+                None
+            }
+            Action::Pack { reply } => {
+                let response = self.pack(state, now);
+                self.reply(reply, response);
+                None
+            }
+            Action::Reply { to, response } => {
+                self.reply(to, response);
+                None
+            }
+            Action::ReplySnapshot { to } => {
+                let response = match state.passes.last.as_ref().map(serde_json::to_value) {
+                    Some(Ok(snapshot)) => Response::Snapshot { snapshot },
+                    Some(Err(e)) => Response::Error {
+                        message: e.to_string(),
+                    },
+                    None => Response::Error {
+                        message: "no snapshot yet".to_owned(),
+                    },
+                };
+                self.reply(to, response);
+                None
+            }
+            Action::SaveLedger => {
+                if let Ok(ledger) = state.managers.ledger() {
+                    let path = ledger_path(&state.paths.state, ledger.dry_run);
+                    if let Err(e) = save_ledger(&path, ledger) {
+                        tracing::error!("{e}");
+                    }
+                }
+                None
+            }
+            Action::Reload => {
+                let old = self.tier1.loaded();
+                let fresh = load(&old.root, old.file.as_deref(), &self.overrides);
+                Some(Fact::Reloaded {
+                    config: match fresh {
+                        Ok(loaded) => {
+                            let config = Box::new(loaded.config.clone());
+                            self.tier1 = Tier1::new(loaded).watching();
+                            Ok(config)
+                        }
+                        Err(e) => Err(e.to_string()),
+                    },
+                })
+            }
+            Action::KillServer => {
+                if let Err(e) = self.port.kill_server() {
+                    tracing::warn!("{e}");
+                }
+                None
+            }
+        }
+    }
+
+    /// One look: panes, the live jobs' records and log times, the socket, the server.
+    fn observe(&self, state: &State) -> Observation {
+        let panes = if state.health.tmux_gone.is_some() {
+            // Nothing to ask: the server is gone.
+            Ok(Vec::new())
+        } else {
+            self.port
+                .list_panes(&state.paths.session)
+                .map_err(|e| failure(&e))
+        };
+        let mut records = BTreeMap::new();
+        let mut log_mtimes = BTreeMap::new();
+        for job in state.jobs.live() {
+            match read_record(&record_path(&state.paths.jobs, &job.job)) {
+                Ok(Some(r)) => {
+                    records.insert(job.job.clone(), r);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}"),
+            }
+            if let Ok(m) = std::fs::metadata(state.paths.root.join(&job.log_path))
+                .and_then(|m| m.modified())
+            {
+                log_mtimes.insert(job.job.clone(), m.into());
+            }
+        }
+        Observation {
+            panes,
+            records,
+            log_mtimes,
+            socket_exists: std::fs::symlink_metadata(&state.paths.tmux_socket_file).is_ok(),
+            server_alive: state
+                .health
+                .server_pid
+                .and_then(|p| u32::try_from(p).ok())
+                .map(|p| alive_named(p, "tmux")),
+            register: state
+                .jobs
+                .register
+                .is_err()
+                .then(|| self.tier1.load_register()),
+        }
+    }
+
+    fn launch(&self, state: &State, jobs: &[String]) -> Vec<(String, LaunchOutcome)> {
+        let Some(pass) = &state.passes.current else {
+            return jobs
+                .iter()
+                .map(|j| (j.clone(), LaunchOutcome::Failed("no pass to launch from".into())))
+                .collect();
+        };
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in jobs {
+            match state
+                .jobs
+                .get(id)
+                .and_then(|r| pass.task(&r.task).map(|t| (r, t)))
+            {
+                Some(pair) => found.push(pair),
+                None => missing.push((id.clone(), LaunchOutcome::Failed("its task is gone".into()))),
+            }
+        }
+        let launcher = Launcher {
+            paths: &state.paths,
+            config: &state.config,
+            port: self.port.as_ref(),
+            layout: &state.layout,
+            exe: &state.exe,
+        };
+        let outcomes = launcher.launch(&found);
+        found
+            .iter()
+            .map(|(r, _)| r.job.clone())
+            .zip(outcomes)
+            .chain(missing)
+            .collect()
+    }
+
+    /// The pane process (group leader) of a live job: from the last look at tmux, else from
+    /// the wrapper's own record.
+    fn leader(&self, state: &State, job: &str) -> Option<u32> {
+        let from_tmux = state.passes.panes.as_ref().and_then(|panes| {
+            panes
+                .iter()
+                .find(|p| p.job.as_deref() == Some(job) && !p.dead)
+                .and_then(|p| p.pane_pid)
+        });
+        from_tmux.or_else(|| {
+            read_record(&record_path(&state.paths.jobs, job))
+                .ok()
+                .flatten()
+                .and_then(|r| r.wrapper_pid)
+        })
+    }
+
+    fn signal_server(&self, state: &State, signal: Signal) {
+        if let Some(pid) = state.health.server_pid
+            && u32::try_from(pid).is_ok_and(|p| alive_named(p, "tmux"))
+        {
+            let _ = kill(Pid::from_raw(pid), signal);
+        }
+    }
+
+    /// A message in the status line of attached clients; never fails the caller, and is
+    /// skipped while tmux does not answer (each try would cost a timeout).
+    fn notify(&self, state: &State, message: &str) {
+        if state.health.tmux_ok() {
+            let _ = self.port.display_message(&state.paths.session, message);
+        }
+    }
+
+    fn reply(&mut self, to: ReplyId, response: Response) {
+        if let Some(tx) = self.replies.remove(&to) {
+            let _ = tx.send(response);
+        }
+    }
+
+    fn mark_started(&self, state: &State, task: &str, now: Now) {
+        let Some(path) = state
+            .passes
+            .current
+            .as_ref()
+            .and_then(|p| p.task(task))
+            .map(|t| state.paths.root.join(&t.path))
+        else {
+            return;
+        };
+        let edited = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| crate::task::mark_started(&text, now.wall).map_err(|e| e.to_string()));
+        match edited {
+            Ok(text) => {
+                if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
+                    tracing::error!("{e}");
+                }
+            }
+            Err(e) => tracing::error!("failed to mark {} started: {e}", path.display()),
+        }
+    }
+
+    /// Loads the ledger for `dry_run` when it is not (the mode changed, or it was broken).
+    fn managers_for(&self, state: &mut State, dry_run: bool) {
+        if state.managers.stale(dry_run) {
+            let path = ledger_path(&state.paths.state, dry_run);
+            let announced = std::mem::take(&mut state.managers.announced);
+            state.managers = Managers::new(dry_run, load_ledger(&path, dry_run));
+            state.managers.announced = announced;
+        }
+    }
+
+    fn tier2(
+        &mut self,
+        state: &mut State,
+        mode: Tier2Mode,
+        dry_run: Option<bool>,
+        reply: Option<ReplyId>,
+        now: Now,
+    ) -> Fact {
+        let mut config = state.config.escalation.clone();
+        if let Some(d) = dry_run {
+            config.enabled = true;
+            config.dry_run = d;
+        }
+        self.managers_for(state, config.dry_run);
+        let snapshot_dir = self.tier1.snapshot_dir();
+        let Some(pass) = state.passes.current.as_mut() else {
+            return Fact::Tier2Done {
+                records: Vec::new(),
+                announcements: Vec::new(),
+                reply,
+            };
+        };
+        let outcome = match mode {
+            Tier2Mode::Fill => {
+                fill(&state.managers, &config, &mut pass.snapshot, now.wall);
+                Default::default()
+            }
+            Tier2Mode::Step(opts) => Tier2Run {
+                paths: &state.paths,
+                config: &config,
+                port: self.port.as_ref(),
+                layout: &state.layout,
+                exe: &state.exe,
+                packer: Packer {
+                    paths: &state.paths,
+                    snapshot_dir: &snapshot_dir,
+                    port: Some(self.port.as_ref()),
+                },
+            }
+            .step(
+                &mut state.managers,
+                &mut pass.snapshot,
+                state.passes.panes.as_deref(),
+                opts,
+                now.wall,
+            ),
+        };
+        let super::tier2::Tier2Outcome {
+            records,
+            announcements,
+        } = outcome;
+        Fact::Tier2Done {
+            records,
+            announcements,
+            reply,
+        }
+    }
+
+    /// `warden pack`: a context pack for the alerts firing now.
+    fn pack(&self, state: &State, now: Now) -> Response {
+        let Some(pass) = &state.passes.current else {
+            return Response::Error {
+                message: "no snapshot yet".to_owned(),
+            };
+        };
+        let Ok(ledger) = state.managers.ledger() else {
+            return Response::Error {
+                message: "the escalation ledger is unreadable".to_owned(),
+            };
+        };
+        let keys: Vec<String> = ledger
+            .state
+            .alerts
+            .values()
+            .filter(|a| a.is_active())
+            .map(|a| a.key.clone())
+            .collect();
+        let id = format!("manual-{}", now.wall.format("%Y%m%dT%H%M%SZ"));
+        let snapshot_dir = self.tier1.snapshot_dir();
+        let packer = Packer {
+            paths: &state.paths,
+            snapshot_dir: &snapshot_dir,
+            port: state.health.tmux_ok().then_some(self.port.as_ref()),
+        };
+        let policy = crate::escalate::Policy::from_config(&state.config.escalation).ok();
+        let snapshot = &pass.snapshot;
+        match packer.make(
+            &id,
+            state.managers.dry_run,
+            &keys,
+            ledger,
+            policy.as_ref(),
+            snapshot,
+            &snapshot.escalation.signals,
+            state.config.escalation.pack_max_bytes,
+            now.wall,
+        ) {
+            Ok(made) => Response::Ok {
+                message: made.prompt_file.to_string_lossy().into_owned(),
+            },
+            Err(message) => Response::Error { message },
+        }
+    }
+
+    /// Writes the current snapshot and shows the heartbeat; it becomes the last one.
+    fn publish(&self, state: &mut State) {
+        let Some(pass) = state.passes.current.as_ref() else {
+            return;
+        };
+        let snapshot = &pass.snapshot;
+        match to_json(snapshot) {
+            Ok(json) => {
+                let keep = state.config.heartbeat.keep_snapshots;
+                if let Err(e) = write_snapshot(&self.tier1.snapshot_dir(), snapshot, &json, keep) {
+                    tracing::error!("{e}");
+                }
+            }
+            Err(e) => tracing::error!("{e}"),
+        }
+        if self.output != Output::Silent {
+            let text = render_heartbeat(snapshot);
+            let mut out = std::io::stdout().lock();
+            // A closed terminal (the session gone) must not stop the supervisor.
+            let _ = if self.output == Output::Redraw {
+                write!(out, "\x1b[H\x1b[2J{text}")
+            } else {
+                writeln!(out, "{text}")
+            };
+            let _ = out.flush();
+        }
+        state.passes.last = Some(snapshot.clone());
+    }
+}
+
+/// `notify_command` with the message as its last argument, reaped on a thread: a slow or
+/// hung notifier never blocks the loop.
+fn run_notify_command(command: &[String], message: &str) {
+    let Some((program, args)) = command.split_first() else {
+        return;
+    };
+    let child = std::process::Command::new(program)
+        .args(args)
+        .arg(message)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(mut c) => {
+            std::thread::spawn(move || c.wait());
+        }
+        Err(e) => tracing::warn!("failed to run notify command {program}: {e}"),
+    }
+}

@@ -1,0 +1,154 @@
+//! Gathering a context pack's inputs from the repository, the logs, tmux and git, and
+//! writing it (the pack's content and its bounds are decided in `escalate::pack`).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use super::paths::RuntimePaths;
+use crate::detect::Signal;
+use crate::escalate::{Ledger, PackInput, Policy, build_pack, write_pack};
+use crate::snapshot::Snapshot;
+use crate::tmux::TmuxPort;
+
+/// Where packs go and what they read, borrowed from the supervisor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Packer<'a> {
+    pub(crate) paths: &'a RuntimePaths,
+    pub(crate) snapshot_dir: &'a std::path::Path,
+    /// `None` while tmux does not answer: no live screens then.
+    pub(crate) port: Option<&'a dyn TmuxPort>,
+}
+
+/// A pack made: its folder and its prompt file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Made {
+    pub(crate) dir: PathBuf,
+    pub(crate) prompt_file: PathBuf,
+}
+
+impl Packer<'_> {
+    /// `escalations/<id>`; dry-run packs are `escalations/dry-run-<id>` so they never mix
+    /// with (or overwrite) a live pack of the same number.
+    pub(crate) fn dir(&self, id: &str, dry_run: bool) -> PathBuf {
+        let name = if dry_run {
+            format!("dry-run-{id}")
+        } else {
+            id.to_owned()
+        };
+        self.snapshot_dir.join("escalations").join(name)
+    }
+
+    /// Builds and writes the pack for `keys`.
+    #[expect(clippy::too_many_arguments, reason = "the pack's whole input, each needed")]
+    pub(crate) fn make(
+        &self,
+        id: &str,
+        dry_run: bool,
+        keys: &[String],
+        ledger: &Ledger,
+        policy: Option<&Policy>,
+        snapshot: &Snapshot,
+        signals: &[Signal],
+        max_bytes: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Made, String> {
+        let dir = self.dir(id, dry_run);
+        let input = self.input(id, keys, ledger, policy, snapshot, signals, max_bytes, now);
+        let prompt_file = write_pack(&dir, &build_pack(&input))
+            .map_err(|e| format!("failed to write context pack {}: {e}", dir.display()))?;
+        Ok(Made { dir, prompt_file })
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the pack's whole input, each needed")]
+    fn input(
+        &self,
+        id: &str,
+        keys: &[String],
+        ledger: &Ledger,
+        policy: Option<&Policy>,
+        snapshot: &Snapshot,
+        signals: &[Signal],
+        max_bytes: u64,
+        now: DateTime<Utc>,
+    ) -> PackInput {
+        let alerts: Vec<_> = keys
+            .iter()
+            .filter_map(|k| ledger.state.alerts.get(k).cloned())
+            .collect();
+        let mut tasks: Vec<String> = alerts.iter().filter_map(|a| a.task.clone()).collect();
+        tasks.sort();
+        tasks.dedup();
+        let root = &self.paths.root;
+        let task_files = tasks
+            .iter()
+            .filter_map(|t| snapshot.tasks.iter().find(|e| &e.id == t))
+            .filter_map(|e| {
+                let bytes = std::fs::read(root.join(&e.path)).ok()?;
+                Some((
+                    e.id.clone(),
+                    e.path.file_name()?.to_string_lossy().into_owned(),
+                    bytes,
+                ))
+            })
+            .collect();
+        let log_tails = tasks
+            .iter()
+            .filter_map(|t| {
+                let bytes = std::fs::read(self.paths.log_for(t)).ok()?;
+                let text = crate::logs::strip_escapes(&bytes);
+                let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+                let tail = lines[lines.len().saturating_sub(200)..].join(&b'\n');
+                Some((t.clone(), tail))
+            })
+            .collect();
+        let screens = match self.port {
+            Some(port) => snapshot
+                .workers
+                .iter()
+                .filter(|w| tasks.contains(&w.task))
+                .filter_map(|w| Some((w.job.clone(), port.capture_pane(w.pane.as_deref()?).ok()?)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_owned())
+                .unwrap_or_default()
+        };
+        let recent = ledger
+            .decisions
+            .iter()
+            .rev()
+            .take(20)
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d.at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    d.outcome,
+                    d.detail.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        PackInput {
+            id: id.to_owned(),
+            repository: root.to_string_lossy().into_owned(),
+            alerts,
+            signals: signals.to_vec(),
+            snapshot_json: crate::snapshot::to_json(snapshot).unwrap_or_default(),
+            task_files,
+            log_tails,
+            screens,
+            git_status: git(&["status", "--short"]),
+            git_worktrees: git(&["worktree", "list"]),
+            recent_decisions: recent,
+            budget_left: policy.map_or(0, |p| p.budget.left(&ledger.state.spawns, now)),
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+        }
+    }
+}

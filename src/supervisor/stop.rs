@@ -1,0 +1,162 @@
+//! Stopping workers and the supervisor: `warden kill` (SIGTERM now, SIGKILL after the
+//! timeout) and `warden down [--kill-workers]`. Pure: the requests and the clock in, the
+//! register marked and the signals to send out.
+
+use std::time::{Duration, Instant};
+
+use super::action::{Action, AfterSave, StopSignal};
+use super::event::Now;
+use super::jobs::Jobs;
+use super::protocol::Refusal;
+
+/// A worker being stopped: SIGTERM sent, SIGKILL at `deadline` if it is still alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingKill {
+    pub(crate) job: String,
+    pub(crate) deadline: Instant,
+}
+
+/// `warden down`: stop the workers too, or only the supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stopping {
+    pub(crate) kill_workers: bool,
+    pub(crate) deadline: Instant,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Stop {
+    pub(crate) kills: Vec<PendingKill>,
+    pub(crate) stopping: Option<Stopping>,
+}
+
+/// How long past its deadline a `down --kill-workers` waits for the last records.
+const GRACE: Duration = Duration::from_millis(500);
+
+impl Stop {
+    /// `warden kill TASK`: marked killed (no automatic rerun), SIGTERM now.
+    pub(crate) fn kill(
+        &mut self,
+        jobs: &mut Jobs,
+        task: &str,
+        timeout: Duration,
+        now: Now,
+    ) -> Result<(String, Vec<Action>), Refusal> {
+        let Ok(register) = &mut jobs.register else {
+            return Err(Refusal::RegisterUnreadable);
+        };
+        let Some(job) = register
+            .jobs
+            .iter_mut()
+            .find(|j| j.task == task && j.is_live())
+        else {
+            return Err(Refusal::NoWorker {
+                task: task.to_owned(),
+            });
+        };
+        job.killed = true;
+        let id = job.job.clone();
+        self.kills.push(PendingKill {
+            job: id.clone(),
+            deadline: now.mono + timeout,
+        });
+        Ok((
+            id.clone(),
+            vec![
+                Action::Save {
+                    then: AfterSave::Nothing,
+                },
+                Action::Signal {
+                    jobs: vec![id],
+                    signal: StopSignal::Term,
+                },
+            ],
+        ))
+    }
+
+    /// `warden down`: with `kill_workers`, every live job is marked stopped (not a failure,
+    /// dispatched again on the next `up`) and sent SIGTERM.
+    pub(crate) fn stop(
+        &mut self,
+        jobs: &mut Jobs,
+        kill_workers: bool,
+        timeout: Duration,
+        now: Now,
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if kill_workers && let Ok(register) = &mut jobs.register {
+            let mut live = Vec::new();
+            for job in register.jobs.iter_mut().filter(|j| j.is_live()) {
+                job.stopped = true;
+                live.push(job.job.clone());
+            }
+            if !live.is_empty() {
+                actions.push(Action::Save {
+                    then: AfterSave::Nothing,
+                });
+                actions.push(Action::Signal {
+                    jobs: live,
+                    signal: StopSignal::Term,
+                });
+            }
+        }
+        self.stopping = Some(Stopping {
+            kill_workers,
+            deadline: now.mono + timeout,
+        });
+        actions
+    }
+
+    /// SIGKILL for workers that outlived their SIGTERM; forgets the ones that ended.
+    pub(crate) fn tick(&mut self, jobs: &Jobs, now: Now) -> Vec<Action> {
+        let due: Vec<String> = self
+            .kills
+            .iter()
+            .filter(|k| k.deadline <= now.mono && jobs.is_live(&k.job))
+            .map(|k| k.job.clone())
+            .collect();
+        self.kills
+            .retain(|k| k.deadline > now.mono && jobs.is_live(&k.job));
+        if due.is_empty() {
+            return Vec::new();
+        }
+        vec![
+            Action::Log {
+                level: super::action::Level::Warn,
+                message: format!("{} ignored SIGTERM; sending SIGKILL", due.join(", ")),
+            },
+            Action::Signal {
+                jobs: due,
+                signal: StopSignal::Kill,
+            },
+        ]
+    }
+
+    /// True when a requested stop can finish: right away without `--kill-workers`, else
+    /// once every worker ended or the timeout (and a short grace for records) passed.
+    pub(crate) fn due(&self, jobs: &Jobs, now: Now) -> bool {
+        match self.stopping {
+            None => false,
+            Some(s) if !s.kill_workers => true,
+            Some(s) => jobs.live().is_empty() || now.mono >= s.deadline + GRACE,
+        }
+    }
+
+    /// What `down --kill-workers` does last: SIGKILL what is left, a last look so their ends
+    /// are recorded, then the session and its server go.
+    pub(crate) fn finish(&self, jobs: &Jobs) -> Vec<Action> {
+        if !self.stopping.is_some_and(|s| s.kill_workers) {
+            return Vec::new();
+        }
+        let live: Vec<String> = jobs.live().iter().map(|j| j.job.clone()).collect();
+        let mut actions = Vec::new();
+        if !live.is_empty() {
+            actions.push(Action::Signal {
+                jobs: live,
+                signal: StopSignal::Kill,
+            });
+            actions.push(Action::Observe);
+        }
+        actions.push(Action::KillServer);
+        actions
+    }
+}
