@@ -1,11 +1,7 @@
 //! `warden up`, `warden down`, `warden attach` and `warden supervise`: the session's life.
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-use tmux_interface::{AttachSession, SelectPane, SelectWindow, SwitchClient};
 
 use super::output::print;
 use crate::cli::OverrideArgs;
@@ -15,7 +11,7 @@ use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
 use crate::register::load_register;
 use crate::supervisor::{Request, Response, RuntimePaths, Supervisor, SupervisorLock, request};
-use crate::tmux::{Spawn, Tmux};
+use crate::tmux::{Spawn, Tmux, TmuxPort, WindowSpec};
 
 fn exe() -> Result<PathBuf, Error> {
     std::env::current_exe()
@@ -167,7 +163,8 @@ pub(crate) fn up(
         env: &[],
     };
     let tmux_err = |e: crate::tmux::TmuxError| Error::Other(e.to_string());
-    if tmux.has_session(&paths.session) {
+    // Not knowing is treated as "no session", as before: starting one then says what failed.
+    if tmux.has_session(&paths.session).unwrap_or(false) {
         // Workers may still run from a supervisor that died: restart only its window.
         let panes = tmux.list_panes(&paths.session).map_err(tmux_err)?;
         match panes
@@ -176,14 +173,13 @@ pub(crate) fn up(
         {
             Some(p) => tmux.respawn_pane(&p.pane_id, &spawn).map_err(tmux_err)?,
             None => {
-                tmux.new_window(
-                    &paths.session,
-                    &layout.supervisor_window,
-                    &spawn,
-                    None,
-                    None,
-                )
-                .map_err(tmux_err)?;
+                let spec = WindowSpec {
+                    name: &layout.supervisor_window,
+                    spawn,
+                    job: None,
+                    pipe: None,
+                };
+                tmux.new_window(&paths.session, &spec).map_err(tmux_err)?;
             }
         }
     } else {
@@ -254,7 +250,10 @@ pub(crate) fn down(
         return Ok(ExitCode::Ok);
     }
     // No supervisor, but workers may remain: stop them here.
-    if !tmux.has_session(&paths.session) {
+    if !tmux
+        .has_session(&paths.session)
+        .map_err(|e| Error::Other(e.to_string()))?
+    {
         print("no supervisor and no session are running\n")?;
         return Ok(ExitCode::Ok);
     }
@@ -302,7 +301,10 @@ fn is_zombie(pid: i32) -> bool {
 pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let tmux = Tmux::new(paths.tmux_socket.clone());
-    if !tmux.has_session(&paths.session) {
+    if !tmux
+        .has_session(&paths.session)
+        .map_err(|e| Error::Other(e.to_string()))?
+    {
         return Err(Error::Other(format!(
             "no warden session for {}; start one with `warden up`",
             paths.root.display()
@@ -356,28 +358,15 @@ pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<Exit
             "that window does not exist in the session".to_owned(),
         ));
     };
-    let _ = tmux
-        .command(vec![
-            SelectWindow::new().target_window(pane.as_str()).build(),
-            SelectPane::new().target_pane(pane.as_str()).build(),
-        ])
-        .status();
-    // Inside a client of this very server, switch it; anywhere else, attach (tmux
-    // refuses to nest unless TMUX is cleared, which `command` does).
+    // Inside a client of this very server, switch it; anywhere else, attach.
     let inside_ours = std::env::var("TMUX").ok().is_some_and(|t| {
         t.split(',')
             .next()
             .is_some_and(|sock| sock.ends_with(&format!("/{}", paths.tmux_socket)))
     });
-    let mut cmd: Command = if inside_ours {
-        tmux.command(vec![
-            SwitchClient::new().target_session(pane.as_str()).build(),
-        ])
-    } else {
-        tmux.command(vec![
-            AttachSession::new().target_session(pane.as_str()).build(),
-        ])
-    };
-    let err = cmd.exec();
-    Err(Error::Other(format!("failed to run tmux: {err}")))
+    // Returns only on failure: tmux replaces this process.
+    match tmux.attach(&pane, inside_ours) {
+        Ok(()) => Ok(ExitCode::Ok),
+        Err(e) => Err(Error::Other(e.to_string())),
+    }
 }

@@ -10,6 +10,7 @@ use nix::unistd::Pid;
 use super::control::{Request, Response};
 use super::state::{PendingKill, Stopping, Supervisor};
 use crate::config::HumanDuration;
+use crate::tmux::TmuxPort;
 
 fn ok(message: impl Into<String>) -> Response {
     Response::Ok {

@@ -14,7 +14,7 @@ use crate::dispatch::{Placeholders, safe_name};
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
 use crate::task::Task;
-use crate::tmux::{NewPane, Spawn, Tmux, TmuxError, WindowSpec};
+use crate::tmux::{Batch, NewPane, Spawn, Tmux, TmuxError, TmuxPort, WindowSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LaunchError {
@@ -217,18 +217,19 @@ impl Launcher<'_> {
                     pipe: Some(&r.pipe),
                 })
                 .collect();
-            let (panes, error) = self.tmux.new_windows(&self.paths.session, &specs);
-            let why = error.map_or_else(
+            let Batch { made, mut error } = self.tmux.new_windows(&self.paths.session, &specs);
+            let why = error.as_ref().map_or_else(
                 || "tmux made fewer windows than asked".to_owned(),
-                |e| e.to_string(),
+                ToString::to_string,
             );
-            let mut panes = panes.into_iter();
+            let mut panes = made.into_iter();
             for (i, _) in &batch {
+                // The first job left out gets the typed error; the rest get its text.
                 placed[*i] = Some(panes.next().ok_or_else(|| {
-                    LaunchError::Tmux(TmuxError::Failed {
+                    LaunchError::Tmux(error.take().unwrap_or_else(|| TmuxError::Refused {
                         command: "new-window".to_owned(),
                         stderr: why.clone(),
-                    })
+                    }))
                 }));
             }
         }
@@ -258,13 +259,13 @@ impl Launcher<'_> {
             env: &ready.env,
         };
         if self.layout.workers == WorkerPlacement::Windows {
-            return Ok(self.tmux.new_window(
-                session,
-                &ready.name,
-                &spawn,
-                Some(job),
-                Some(&ready.pipe),
-            )?);
+            let spec = WindowSpec {
+                name: &ready.name,
+                spawn,
+                job: Some(job),
+                pipe: Some(&ready.pipe),
+            };
+            return Ok(self.tmux.new_window(session, &spec)?);
         }
         // The newest worker window with room, else a new one.
         let panes = self.tmux.list_panes(session)?;
@@ -299,9 +300,13 @@ impl Launcher<'_> {
                     .unwrap_or(0)
                     + 1;
                 let name = format!("{prefix}{next}");
-                Ok(self
-                    .tmux
-                    .new_window(session, &name, &spawn, Some(job), Some(&ready.pipe))?)
+                let spec = WindowSpec {
+                    name: &name,
+                    spawn,
+                    job: Some(job),
+                    pipe: Some(&ready.pipe),
+                };
+                Ok(self.tmux.new_window(session, &spec)?)
             }
         }
     }

@@ -25,7 +25,7 @@ use crate::config::load;
 use crate::dispatch::next_attempt;
 use crate::register::JobEnd;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
-use crate::tmux::Spawn;
+use crate::tmux::{Spawn, TmuxPort};
 use crate::worker::{read_record, record_path};
 
 /// How often live jobs are reconciled with their records and panes.
@@ -142,7 +142,7 @@ impl Supervisor {
     /// live view of the heartbeat.
     fn ensure_session(&mut self, view_args: &[String]) -> Result<(), SuperviseError> {
         // The server's pid doubles as "the session exists" (one tmux call, not two).
-        self.server_pid = self.tmux.session_server_pid(&self.paths.session).ok();
+        self.server_pid = self.tmux.server_pid(&self.paths.session).ok();
         if self.server_pid.is_none() {
             let mut argv = vec![self.exe.to_string_lossy().into_owned()];
             argv.extend(view_args.iter().cloned());
@@ -159,7 +159,7 @@ impl Supervisor {
                     (200, 50),
                 )
                 .map_err(|e| SuperviseError::Start(e.to_string()))?;
-            self.server_pid = self.tmux.server_pid().ok();
+            self.server_pid = self.tmux.server_pid(&self.paths.session).ok();
         }
         Ok(())
     }

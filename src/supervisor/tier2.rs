@@ -17,7 +17,7 @@ use crate::escalate::{
     build_pack, ledger_path, load_ledger, manager_ended, save_ledger, step, write_pack,
 };
 use crate::snapshot::{AlertSummary, Snapshot};
-use crate::tmux::{Spawn, WindowSpec};
+use crate::tmux::{Spawn, TmuxPort, WindowSpec};
 use crate::worker::{read_record, record_path};
 
 /// The ledger the supervisor holds, for the mode it was loaded in.
@@ -673,8 +673,8 @@ impl Supervisor {
                 let _ = self.tmux.kill_pane(&p.pane_id);
             }
         }
-        let (panes, error) = self.tmux.new_windows(&self.paths.session, &[spec]);
-        match (panes.into_iter().next(), error) {
+        let batch = self.tmux.new_windows(&self.paths.session, &[spec]);
+        match (batch.made.into_iter().next(), batch.error) {
             (Some(p), _) => Ok(p.pane_id),
             (None, Some(e)) => Err(e.to_string()),
             (None, None) => Err("tmux made no window".to_owned()),
