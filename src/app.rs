@@ -95,9 +95,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
         Command::Init { force } => {
             let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
-            let root = start
-                .canonicalize()
-                .map_err(|e| Error::Other(format!("failed to open {}: {e}", start.display())))?;
+            let root = start.canonicalize().map_err(Error::io("open", &start))?;
             commands::init::run(&root, *force)
         }
         Command::Demo {
@@ -110,9 +108,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Down {
             kill_workers,
             timeout,
-        } => commands::session::down(&load_config(cli, true)?, *kill_workers, *timeout),
+        } => commands::down::down(&load_config(cli, true)?, *kill_workers, *timeout),
         Command::Attach { target } => {
-            commands::session::attach(&load_config(cli, true)?, target.as_deref())
+            commands::attach::attach(&load_config(cli, true)?, target.as_deref())
         }
         Command::Supervise { layout } => {
             commands::session::supervise(load_config(cli, true)?, layout, &cli.overrides)

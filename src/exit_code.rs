@@ -14,14 +14,25 @@ pub(crate) enum ExitCode {
     /// `warden check` found problems: invalid task files, missing dependencies, cycles, an
     /// unreadable register.
     CheckFailed,
-    /// `warden.toml` could not be read or has an invalid value.
+    /// `warden.toml` or a layout could not be read or has an invalid value.
     Config,
-    /// warden's state (the register) is unreadable; nothing was changed.
+    /// warden's state (the register or the ledger) is unreadable; nothing was changed.
     State,
     /// `warden status` found no snapshot to read.
     NoSnapshot,
-    /// The command needs a running supervisor (`dispatch`, `retry`, `kill`) and none is.
+    /// The command needs a running supervisor (or its session) and none is.
     NotRunning,
+    /// Another supervisor holds this repository's lock.
+    LockHeld,
+    /// No task (or task log, or worker pane) by that name.
+    UnknownTask,
+    /// A supervisor holds the lock but does not answer on its control socket.
+    Unreachable,
+    /// tmux failed: its server could not be started or asked, or it is gone.
+    Tmux,
+    /// The supervisor understood the request and refused it as things stand (already
+    /// running, no worker to kill, dispatch held, escalation off, …).
+    Refused,
 }
 
 impl ExitCode {
@@ -36,6 +47,11 @@ impl ExitCode {
             Self::State => 5,
             Self::NoSnapshot => 6,
             Self::NotRunning => 7,
+            Self::LockHeld => 8,
+            Self::UnknownTask => 9,
+            Self::Unreachable => 10,
+            Self::Tmux => 11,
+            Self::Refused => 12,
         }
     }
 }

@@ -94,12 +94,6 @@ impl Tier1 {
         self
     }
 
-    /// `warden escalate --dry-run` on a live supervisor switches the mode for one pass.
-    pub(crate) fn set_escalation(&mut self, enabled: bool, dry_run: bool) {
-        self.loaded.config.escalation.enabled = enabled;
-        self.loaded.config.escalation.dry_run = dry_run;
-    }
-
     pub(crate) fn loaded(&self) -> &LoadedConfig {
         &self.loaded
     }
@@ -112,15 +106,6 @@ impl Tier1 {
 
     pub(crate) fn snapshot_dir(&self) -> PathBuf {
         self.loaded.resolve(&self.loaded.config.paths.snapshots)
-    }
-
-    /// A task from the latest pass.
-    pub(crate) fn task(&self, id: &str) -> Option<Task> {
-        let (backlog, _, plan) = self.last_plan.as_ref()?;
-        plan.index
-            .get(id)
-            .and_then(|&i| backlog.tasks.get(i))
-            .cloned()
     }
 
     /// Loads the register from disk; a broken one becomes a `RegisterProblem`.

@@ -15,11 +15,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::tmux::{Spawn, Tmux};
+use crate::tmux::{Spawn, Tmux, TmuxPort, WindowSpec};
 use crate::worker::{ReportKind, WrapperArgs, parse_report, read_record, record_path};
 
 fn other(e: impl std::fmt::Display) -> Error {
-    Error::Other(e.to_string())
+    Error::Failed(e.to_string())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -50,7 +50,7 @@ pub(crate) fn run(count: usize, concurrency: usize) -> Result<ExitCode, Error> {
     };
     tmux.start_session("bench", "idle", &spawn, (120, 40))
         .map_err(other)?;
-    let server_pid = tmux.server_pid().map_err(other)?;
+    let server_pid = tmux.server_pid("bench").map_err(other)?;
     let result = measure(
         &tmux,
         &exe,
@@ -156,8 +156,16 @@ fn measure(
                 env: &[],
             };
             panes.push(
-                tmux.new_window("bench", job, &spawn, Some(job), None)
-                    .map_err(other)?,
+                tmux.new_window(
+                    "bench",
+                    &WindowSpec {
+                        name: job,
+                        spawn,
+                        job: Some(job),
+                        pipe: None,
+                    },
+                )
+                .map_err(other)?,
             );
         }
         let mut pending: Vec<&String> = batch.iter().collect();

@@ -1,4 +1,5 @@
-//! `warden dispatch`, `warden retry`, `warden kill`: requests to the running supervisor.
+//! Talking to the running supervisor: `warden dispatch`, `retry`, `kill`, and the one place
+//! its answers (and its silence) become errors with their own exit codes.
 
 use std::time::Duration;
 
@@ -6,19 +7,38 @@ use super::output::print;
 use crate::config::LoadedConfig;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::supervisor::{ControlError, Request, Response, RuntimePaths, request};
+use crate::supervisor::{ControlError, Request, Response, RuntimePaths, SupervisorLock, request};
 
-/// Sends `req` and prints the answer. No supervisor is its own exit code.
+/// Sends `req` and waits up to `timeout`. A refusal, a failure and a supervisor that holds
+/// the lock but does not answer are each their own error.
+pub(crate) fn ask(
+    paths: &RuntimePaths,
+    req: &Request,
+    timeout: Duration,
+) -> Result<Response, Error> {
+    match request(&paths.control, req, timeout) {
+        Ok(Response::Refused { refusal }) => Err(Error::Refused(refusal)),
+        Ok(Response::Error { message }) => Err(Error::Supervisor(message)),
+        Ok(answer) => Ok(answer),
+        Err(e @ (ControlError::Connect { .. } | ControlError::Io { .. })) => {
+            match SupervisorLock::probe(&paths.lock) {
+                Some(pid) => Err(Error::Unreachable {
+                    pid,
+                    root: paths.root.clone(),
+                    source: e,
+                }),
+                None => Err(Error::NotRunning(paths.root.clone())),
+            }
+        }
+        Err(e) => Err(Error::Control(e)),
+    }
+}
+
+/// Sends `req` and prints the answer.
 pub(crate) fn send(loaded: &LoadedConfig, req: &Request) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
-    match request(&paths.control, req, Duration::from_secs(60)) {
-        Ok(Response::Ok { message }) => {
-            print(&format!("{message}\n"))?;
-            Ok(ExitCode::Ok)
-        }
-        Ok(Response::Error { message }) => Err(Error::Other(message)),
-        Ok(Response::Snapshot { .. } | Response::Decisions { .. }) => Ok(ExitCode::Ok),
-        Err(ControlError::Connect { .. }) => Err(Error::NotRunning(paths.root)),
-        Err(e) => Err(Error::Other(e.to_string())),
+    if let Response::Ok { message } = ask(&paths, req, Duration::from_secs(60))? {
+        print(&format!("{message}\n"))?;
     }
+    Ok(ExitCode::Ok)
 }

@@ -57,7 +57,7 @@ const TASKS: &[(&str, &str)] = &[
 ];
 
 fn other(e: impl std::fmt::Display) -> Error {
-    Error::Other(e.to_string())
+    Error::Failed(e.to_string())
 }
 
 fn write(root: &Path, rel: &str, text: &str) -> Result<(), Error> {
@@ -66,7 +66,7 @@ fn write(root: &Path, rel: &str, text: &str) -> Result<(), Error> {
         std::fs::create_dir_all(dir).map_err(other)?;
     }
     std::fs::write(&path, text)
-        .map_err(|e| Error::Other(format!("failed to write {}: {e}", path.display())))
+        .map_err(|e| Error::Failed(format!("failed to write {}: {e}", path.display())))
 }
 
 fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
@@ -107,7 +107,7 @@ fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
         "# Tasks\n\nNo front matter: not a task.\n",
     )?;
     let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output();
-    git(&["init", "-q"]).map_err(|e| Error::Other(format!("failed to run git: {e}")))?;
+    git(&["init", "-q"]).map_err(|e| Error::Failed(format!("failed to run git: {e}")))?;
     let _ = git(&["add", "-A"]);
     let _ = git(&[
         "-c",
@@ -294,7 +294,7 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
     ))?;
     let up = warden(&exe, &root, &["up"])?;
     if !up.status.success() {
-        return Err(Error::Other(format!(
+        return Err(Error::Failed(format!(
             "failed to start the demo session: {}",
             String::from_utf8_lossy(&up.stderr).trim()
         )));

@@ -10,7 +10,7 @@ use crate::config::{LoadedConfig, WorktreeMode};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::supervisor::{RuntimePaths, SupervisorLock};
-use crate::tmux::{Spawn, Tmux};
+use crate::tmux::{Spawn, Tmux, TmuxPort};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

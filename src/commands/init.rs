@@ -14,7 +14,7 @@ const DISPATCH: &str = include_str!("../../templates/dispatch");
 const JUST_RECIPE: &str = "\n# Supervise the task backlog with warden (replaces the old manage recipe).\nmanage:\n    warden up --attach\n";
 
 fn other(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Other(format!("failed to write {}: {e}", path.display()))
+    Error::Failed(format!("failed to write {}: {e}", path.display()))
 }
 
 /// Writes `text` to `path` unless it exists (or `force`). Says what happened.

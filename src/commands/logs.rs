@@ -32,11 +32,19 @@ pub(crate) fn logs(
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let path = paths.log_for(task);
-    let mut file = std::fs::File::open(&path)
-        .map_err(|e| Error::Other(format!("failed to open log {}: {e}", path.display())))?;
+    let mut file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            what: format!("no log for {task:?} at {}", path.display()),
+        },
+        _ => Error::Io {
+            what: "open log",
+            path: path.clone(),
+            source: e,
+        },
+    })?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
-        .map_err(|e| Error::Other(format!("failed to read log {}: {e}", path.display())))?;
+        .map_err(Error::io("read log", &path))?;
     // Escapes are stripped a line at a time, so a sequence split by a read is never cut.
     let cut = if follow {
         bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
@@ -73,7 +81,7 @@ pub(crate) fn logs(
 
 pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
-    let entries = list_layouts(&paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let entries = list_layouts(&paths.user_layouts)?;
     if json {
         let rows: Vec<serde_json::Value> = entries
             .iter()

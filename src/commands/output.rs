@@ -13,3 +13,9 @@ pub(crate) fn print(text: &str) -> Result<(), Error> {
         _ => Ok(()),
     }
 }
+
+/// Writes raw bytes to stdout (completions, the man page).
+pub(crate) fn print_bytes(bytes: &[u8]) -> Result<crate::exit_code::ExitCode, Error> {
+    print(&String::from_utf8_lossy(bytes))?;
+    Ok(crate::exit_code::ExitCode::Ok)
+}

@@ -1,25 +1,24 @@
-//! `warden up`, `warden down`, `warden attach` and `warden supervise`: the session's life.
+//! `warden up` and `warden supervise` (and the cron pass): starting the session's life.
+//! `down.rs` ends it, `attach.rs` joins it.
 
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tmux_interface::{AttachSession, SelectPane, SelectWindow, SwitchClient};
-
+use super::attach::attach;
 use super::output::print;
 use crate::cli::OverrideArgs;
-use crate::config::{HumanDuration, LoadedConfig};
+use crate::config::LoadedConfig;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
-use crate::register::load_register;
 use crate::supervisor::{Request, Response, RuntimePaths, Supervisor, SupervisorLock, request};
-use crate::tmux::{Spawn, Tmux};
+use crate::tmux::{Spawn, Tmux, TmuxPort, WindowSpec};
 
 fn exe() -> Result<PathBuf, Error> {
-    std::env::current_exe()
-        .map_err(|e| Error::Other(format!("failed to find the warden binary: {e}")))
+    std::env::current_exe().map_err(|source| Error::Run {
+        what: "find the warden binary".to_owned(),
+        source,
+    })
 }
 
 /// The flags that reproduce this command's overrides for the supervisor it starts.
@@ -70,9 +69,9 @@ fn prepare(
     flags: &OverrideArgs,
 ) -> Result<(Supervisor, Vec<String>), Error> {
     let paths = RuntimePaths::new(&loaded);
-    let layout =
-        load_layout(layout, &paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let layout = load_layout(layout, &paths.user_layouts)?;
     let exe = exe()?;
+    let port = Box::new(Tmux::new(paths.tmux_socket.clone()));
     let view = warden_argv(
         &exe,
         &loaded,
@@ -80,7 +79,7 @@ fn prepare(
         &["heartbeat", "--no-write"],
     );
     Ok((
-        Supervisor::new(loaded, flags.to_overrides(), layout, exe),
+        Supervisor::new(loaded, flags.to_overrides(), layout, exe, port),
         view,
     ))
 }
@@ -92,9 +91,7 @@ pub(crate) fn supervise(
     flags: &OverrideArgs,
 ) -> Result<ExitCode, Error> {
     let (supervisor, view) = prepare(loaded, layout, flags)?;
-    supervisor
-        .run(&view[1..])
-        .map_err(|e| Error::Other(e.to_string()))?;
+    supervisor.run(&view[1..])?;
     Ok(ExitCode::Ok)
 }
 
@@ -106,9 +103,7 @@ pub(crate) fn dispatch_once(
 ) -> Result<ExitCode, Error> {
     let layout = RuntimePaths::new(&loaded).layout_name();
     let (supervisor, view) = prepare(loaded, &layout, flags)?;
-    let snapshot = supervisor
-        .run_once(&view[1..])
-        .map_err(|e| Error::Other(e.to_string()))?;
+    let snapshot = supervisor.run_once(&view[1..])?;
     if json {
         print(&crate::snapshot::to_json(&snapshot)?)?;
     } else {
@@ -140,8 +135,7 @@ pub(crate) fn up(
     flags: &OverrideArgs,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
-    let layout =
-        load_layout(layout_name, &paths.user_layouts).map_err(|e| Error::Other(e.to_string()))?;
+    let layout = load_layout(layout_name, &paths.user_layouts)?;
     let tmux = Tmux::new(paths.tmux_socket.clone());
     if let Some(pid) = SupervisorLock::probe(&paths.lock) {
         print(&format!(
@@ -166,8 +160,8 @@ pub(crate) fn up(
         cwd: &loaded.root,
         env: &[],
     };
-    let tmux_err = |e: crate::tmux::TmuxError| Error::Other(e.to_string());
-    if tmux.has_session(&paths.session) {
+    let tmux_err = Error::Tmux;
+    if tmux.has_session(&paths.session)? {
         // Workers may still run from a supervisor that died: restart only its window.
         let panes = tmux.list_panes(&paths.session).map_err(tmux_err)?;
         match panes
@@ -176,14 +170,13 @@ pub(crate) fn up(
         {
             Some(p) => tmux.respawn_pane(&p.pane_id, &spawn).map_err(tmux_err)?,
             None => {
-                tmux.new_window(
-                    &paths.session,
-                    &layout.supervisor_window,
-                    &spawn,
-                    None,
-                    None,
-                )
-                .map_err(tmux_err)?;
+                let spec = WindowSpec {
+                    name: &layout.supervisor_window,
+                    spawn,
+                    job: None,
+                    pipe: None,
+                };
+                tmux.new_window(&paths.session, &spec).map_err(tmux_err)?;
             }
         }
     } else {
@@ -201,7 +194,7 @@ pub(crate) fn up(
             })
             .and_then(|p| tmux.capture_pane(&p.pane_id).ok())
             .unwrap_or_default();
-        return Err(Error::Other(format!(
+        return Err(Error::Failed(format!(
             "the supervisor did not come up within 15s; its window shows:\n{}",
             screen.trim_end()
         )));
@@ -215,169 +208,4 @@ pub(crate) fn up(
     } else {
         Ok(ExitCode::Ok)
     }
-}
-
-/// `warden down`.
-pub(crate) fn down(
-    loaded: &LoadedConfig,
-    kill_workers: bool,
-    timeout: HumanDuration,
-) -> Result<ExitCode, Error> {
-    let paths = RuntimePaths::new(loaded);
-    let tmux = Tmux::new(paths.tmux_socket.clone());
-    let running = SupervisorLock::probe(&paths.lock).is_some();
-    if running {
-        let req = Request::Stop {
-            kill_workers,
-            timeout_secs: timeout.as_secs(),
-        };
-        match request(&paths.control, &req, Duration::from_secs(10)) {
-            Ok(Response::Ok { message }) => print(&format!("{message}\n"))?,
-            Ok(Response::Error { message }) => return Err(Error::Other(message)),
-            Ok(Response::Snapshot { .. } | Response::Decisions { .. }) => {}
-            Err(e) => return Err(Error::Other(e.to_string())),
-        }
-        let deadline = Instant::now() + timeout.to_std() + Duration::from_secs(10);
-        while SupervisorLock::probe(&paths.lock).is_some() {
-            if Instant::now() >= deadline {
-                return Err(Error::Other(
-                    "the supervisor did not stop in time".to_owned(),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        print("warden is down\n")?;
-        return Ok(ExitCode::Ok);
-    }
-    if !kill_workers {
-        print("no supervisor is running\n")?;
-        return Ok(ExitCode::Ok);
-    }
-    // No supervisor, but workers may remain: stop them here.
-    if !tmux.has_session(&paths.session) {
-        print("no supervisor and no session are running\n")?;
-        return Ok(ExitCode::Ok);
-    }
-    let panes = tmux
-        .list_panes(&paths.session)
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let groups: Vec<i32> = panes
-        .iter()
-        .filter(|p| p.job.is_some() && !p.dead)
-        .filter_map(|p| p.pane_pid.and_then(|pid| i32::try_from(pid).ok()))
-        .collect();
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    for g in &groups {
-        let _ = kill(Pid::from_raw(-g), Signal::SIGTERM);
-    }
-    let deadline = Instant::now() + timeout.to_std();
-    while Instant::now() < deadline
-        && groups
-            .iter()
-            .any(|g| kill(Pid::from_raw(*g), None).is_ok() && !is_zombie(*g))
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    for g in &groups {
-        let _ = kill(Pid::from_raw(-g), Signal::SIGKILL);
-    }
-    let _ = tmux.kill_server();
-    print(&format!(
-        "stopped {} worker(s) and removed the session\n",
-        groups.len()
-    ))?;
-    Ok(ExitCode::Ok)
-}
-
-/// A pane process that exited but tmux has not reaped yet still "exists" for kill(0).
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('Z')))
-        .unwrap_or(true)
-}
-
-/// `warden attach [TASK|manager]`.
-pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<ExitCode, Error> {
-    let paths = RuntimePaths::new(loaded);
-    let tmux = Tmux::new(paths.tmux_socket.clone());
-    if !tmux.has_session(&paths.session) {
-        return Err(Error::Other(format!(
-            "no warden session for {}; start one with `warden up`",
-            paths.root.display()
-        )));
-    }
-    let layout = load_layout(&paths.layout_name(), &paths.user_layouts)
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let panes = tmux
-        .list_panes(&paths.session)
-        .map_err(|e| Error::Other(e.to_string()))?;
-    let pane = match target {
-        None => panes
-            .iter()
-            .find(|p| p.window_name == layout.supervisor_window)
-            .map(|p| p.pane_id.clone()),
-        Some("manager") => {
-            let managers: Vec<_> = panes
-                .iter()
-                .filter(|p| p.window_name == layout.manager_window)
-                .collect();
-            managers
-                .iter()
-                .find(|p| !p.dead)
-                .or(managers.first())
-                .map(|p| p.pane_id.clone())
-        }
-        Some(task) => {
-            let register = load_register(&paths.register).map_err(Error::Register)?;
-            let jobs: Vec<String> = register
-                .jobs
-                .iter()
-                .filter(|j| j.task == task)
-                .map(|j| j.job.clone())
-                .collect();
-            let found = jobs
-                .iter()
-                .rev()
-                .find_map(|job| panes.iter().find(|p| p.job.as_ref() == Some(job)));
-            match found {
-                Some(p) => Some(p.pane_id.clone()),
-                None => {
-                    return Err(Error::Other(format!(
-                        "{task} has no worker pane (running or recently ended)"
-                    )));
-                }
-            }
-        }
-    };
-    let Some(pane) = pane else {
-        return Err(Error::Other(
-            "that window does not exist in the session".to_owned(),
-        ));
-    };
-    let _ = tmux
-        .command(vec![
-            SelectWindow::new().target_window(pane.as_str()).build(),
-            SelectPane::new().target_pane(pane.as_str()).build(),
-        ])
-        .status();
-    // Inside a client of this very server, switch it; anywhere else, attach (tmux
-    // refuses to nest unless TMUX is cleared, which `command` does).
-    let inside_ours = std::env::var("TMUX").ok().is_some_and(|t| {
-        t.split(',')
-            .next()
-            .is_some_and(|sock| sock.ends_with(&format!("/{}", paths.tmux_socket)))
-    });
-    let mut cmd: Command = if inside_ours {
-        tmux.command(vec![
-            SwitchClient::new().target_session(pane.as_str()).build(),
-        ])
-    } else {
-        tmux.command(vec![
-            AttachSession::new().target_session(pane.as_str()).build(),
-        ])
-    };
-    let err = cmd.exec();
-    Err(Error::Other(format!("failed to run tmux: {err}")))
 }

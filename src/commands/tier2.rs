@@ -12,15 +12,10 @@ use crate::escalate::{
     AlertOp, DecisionRecord, Ledger, apply_alert_op, ledger_path, load_ledger, save_ledger,
 };
 use crate::exit_code::ExitCode;
-use crate::supervisor::{ControlError, Request, Response, RuntimePaths, SupervisorLock, request};
+use crate::supervisor::{Refusal, Request, Response, RuntimePaths, SupervisorLock};
 
 fn ask(paths: &RuntimePaths, req: &Request) -> Result<Response, Error> {
-    match request(&paths.control, req, Duration::from_secs(120)) {
-        Ok(Response::Error { message }) => Err(Error::Other(message)),
-        Ok(r) => Ok(r),
-        Err(ControlError::Connect { .. }) => Err(Error::NotRunning(paths.root.clone())),
-        Err(e) => Err(Error::Other(e.to_string())),
-    }
+    super::control::ask(paths, req, Duration::from_secs(120))
 }
 
 fn render(decisions: &[DecisionRecord]) -> String {
@@ -68,8 +63,8 @@ pub(crate) fn escalate(
         dry_run: dry_run.then_some(true),
     };
     let Response::Decisions { decisions } = ask(&paths, &req)? else {
-        return Err(Error::Other(
-            "unexpected answer from the supervisor".to_owned(),
+        return Err(Error::Supervisor(
+            "it answered `escalate` with something else than decisions".to_owned(),
         ));
     };
     if json {
@@ -79,7 +74,7 @@ pub(crate) fn escalate(
         ))?;
     } else {
         let records: Vec<DecisionRecord> = serde_json::from_value(decisions)
-            .map_err(|e| Error::Other(format!("failed to read the supervisor's decisions: {e}")))?;
+            .map_err(|e| Error::Supervisor(format!("failed to read its decisions: {e}")))?;
         print(&render(&records))?;
     }
     Ok(ExitCode::Ok)
@@ -102,13 +97,16 @@ pub(crate) fn alert_op(loaded: &LoadedConfig, key: &str, op: AlertOp) -> Result<
         Err(Error::NotRunning(_)) => {}
         Err(e) => return Err(e),
     }
-    let _lock = SupervisorLock::acquire(&paths.lock).map_err(|e| Error::Other(e.to_string()))?;
+    let _lock = SupervisorLock::acquire(&paths.lock)?;
     let dry_run = loaded.config.escalation.dry_run;
     let path = ledger_path(&paths.state, dry_run);
-    let mut ledger = load_ledger(&path, dry_run).map_err(|e| Error::Other(e.to_string()))?;
-    let message = apply_alert_op(&mut ledger.state, key, op, crate::clock::now())
-        .map_err(|e| Error::Other(e.to_string()))?;
-    save_ledger(&path, &ledger).map_err(|e| Error::Other(e.to_string()))?;
+    let mut ledger = load_ledger(&path, dry_run)?;
+    let message = apply_alert_op(&mut ledger.state, key, op, crate::clock::now()).map_err(|e| {
+        Error::Refused(Refusal::Alert {
+            error: e.to_string(),
+        })
+    })?;
+    save_ledger(&path, &ledger)?;
     print(&format!("{message}\n"))?;
     Ok(ExitCode::Ok)
 }
@@ -151,7 +149,7 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
     for dry in [false, true] {
         let path = ledger_path(&paths.state, dry);
         if path.exists() {
-            ledgers.push(load_ledger(&path, dry).map_err(|e| Error::Other(e.to_string()))?);
+            ledgers.push(load_ledger(&path, dry)?);
         }
     }
     if json {

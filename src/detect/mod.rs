@@ -12,9 +12,7 @@ mod tasks;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use observations::{Observations, RegisterProblem, RuntimeHealth};
-#[cfg(test)]
-pub(crate) use observations::{Trouble, Unwritable};
+pub(crate) use observations::{Observations, RegisterProblem, RuntimeHealth, Trouble, Unwritable};
 pub(crate) use run::detect;
 #[cfg(test)]
 pub(crate) use signal::Evidence;

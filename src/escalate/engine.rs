@@ -125,7 +125,7 @@ pub(crate) enum Decision {
 }
 
 /// Options for one step.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Step {
     /// `warden escalate`: pending alerts fire now (guards still apply).
     pub(crate) skip_hold: bool,

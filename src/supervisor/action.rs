@@ -67,7 +67,10 @@ pub(crate) enum StopSignal {
 pub(crate) enum AfterSave {
     Nothing,
     /// Make the panes of these jobs: their entries are on disk now.
-    Launch { jobs: Vec<String>, mode: PassMode },
+    Launch {
+        jobs: Vec<String>,
+        mode: PassMode,
+    },
 }
 
 /// A log line's level.
@@ -85,13 +88,23 @@ pub(crate) enum Action {
     /// socket file and the server's pid.
     Observe,
     /// Write the register (atomically, with its backup).
-    Save { then: AfterSave },
+    Save {
+        then: AfterSave,
+    },
     /// One Tier 1 pass; `dispatched` once this pass's launches are done.
-    RunPass { mode: PassMode, dispatched: bool },
+    RunPass {
+        mode: PassMode,
+        dispatched: bool,
+    },
     /// Make the panes of saved jobs (worktree, log, window; a refused batch job by job).
-    Launch { jobs: Vec<String>, mode: PassMode },
+    Launch {
+        jobs: Vec<String>,
+        mode: PassMode,
+    },
     /// Let a launched job's wrapper start its agent (its go file).
-    Release { job: String },
+    Release {
+        job: String,
+    },
     /// Signal the process groups of these jobs' panes.
     Signal {
         jobs: Vec<String>,
@@ -108,12 +121,21 @@ pub(crate) enum Action {
         pane: String,
     },
     /// `--mark-started-on-dispatch`: the task file's status line.
-    MarkStarted { task: String },
+    MarkStarted {
+        task: String,
+    },
     /// A line in the status line of attached clients.
-    Notify { message: String },
+    Notify {
+        message: String,
+    },
     /// A decision a person should hear of: the log, attached clients, `notify_command`.
-    Announce { message: String },
-    Log { level: Level, message: String },
+    Announce {
+        message: String,
+    },
+    Log {
+        level: Level,
+        message: String,
+    },
     /// Tier 2's part of a pass; answers `reply` with its decisions.
     Tier2 {
         mode: Tier2Mode,
@@ -123,10 +145,17 @@ pub(crate) enum Action {
     /// Write the current snapshot and show the heartbeat.
     Publish,
     /// Build a context pack for the firing alerts and answer with its prompt file.
-    Pack { reply: ReplyId },
-    Reply { to: ReplyId, response: Response },
+    Pack {
+        reply: ReplyId,
+    },
+    Reply {
+        to: ReplyId,
+        response: Response,
+    },
     /// Answer with the current snapshot.
-    ReplySnapshot { to: ReplyId },
+    ReplySnapshot {
+        to: ReplyId,
+    },
     /// Write the escalation ledger.
     SaveLedger,
     /// Read `warden.toml` again (SIGHUP).
@@ -203,9 +232,13 @@ pub(crate) enum Fact {
         outcomes: Vec<(String, LaunchOutcome)>,
     },
     /// A go file could not be made: the job's agent cannot start.
-    ReleaseFailed { job: String, error: String },
-    LedgerSaved { result: Result<(), SaveFailure> },
-    Reloaded { config: Result<Box<Config>, String> },
+    ReleaseFailed {
+        job: String,
+        error: String,
+    },
+    Reloaded {
+        config: Result<Box<Config>, String>,
+    },
     Tier2Done {
         records: Vec<DecisionRecord>,
         announcements: Vec<String>,

@@ -116,7 +116,10 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
         Fact::ReleaseFailed { job, error } => {
             let mut actions = Vec::new();
             if let Ok(register) = &mut state.jobs.register
-                && let Some(j) = register.jobs.iter_mut().find(|j| j.job == job && j.is_live())
+                && let Some(j) = register
+                    .jobs
+                    .iter_mut()
+                    .find(|j| j.job == job && j.is_live())
             {
                 j.ended_at = Some(now.wall);
                 j.end = Some(crate::register::JobEnd::NotStarted {
@@ -409,7 +412,9 @@ fn launched(
     let mut actions = state.jobs.launched(outcomes, &policy, now);
     let mut made = Vec::new();
     for (job, outcome) in outcomes {
-        let Some(record) = state.jobs.get(job) else { continue };
+        let Some(record) = state.jobs.get(job) else {
+            continue;
+        };
         if matches!(outcome, LaunchOutcome::Made(_)) {
             made.push(format!("{} as {job}", record.task));
             if state.config.dispatch.mark_started_on_dispatch {

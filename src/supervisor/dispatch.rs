@@ -26,10 +26,15 @@ pub(crate) enum Closed {
     TmuxUnanswered,
     TmuxGone,
     /// The register cannot be saved: a job is started only after its entry is on disk.
-    StateUnwritable { path: String },
+    StateUnwritable {
+        path: String,
+    },
     Stopping,
     /// A launch failed before its agent started a moment ago.
-    LaunchHold { failures: u32, error: String },
+    LaunchHold {
+        failures: u32,
+        error: String,
+    },
 }
 
 impl fmt::Display for Closed {

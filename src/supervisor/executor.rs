@@ -10,7 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::action::{
-    Action, Fact, Level, LaunchOutcome, Observation, ReplyId, SaveFailure, StopSignal, Tier2Mode,
+    Action, Fact, LaunchOutcome, Level, Observation, ReplyId, SaveFailure, StopSignal, Tier2Mode,
     TmuxFailure, TmuxFailureKind,
 };
 use super::event::Now;
@@ -68,15 +68,15 @@ impl Executor {
             Action::Observe => Some(Fact::Observed(Box::new(self.observe(state)))),
             Action::Save { then } => {
                 let result = match &state.jobs.register {
-                    Ok(register) => save_register(&state.paths.register, register).map_err(|e| {
-                        SaveFailure {
+                    Ok(register) => {
+                        save_register(&state.paths.register, register).map_err(|e| SaveFailure {
                             path: state.paths.register.clone(),
                             error: match e {
                                 crate::register::RegisterError::Write(w) => w.source.to_string(),
                                 other => other.to_string(),
                             },
-                        }
-                    }),
+                        })
+                    }
                     // A broken register is never overwritten from memory.
                     Err(_) => Ok(()),
                 };
@@ -248,8 +248,8 @@ impl Executor {
                 Ok(None) => {}
                 Err(e) => tracing::warn!("{e}"),
             }
-            if let Ok(m) = std::fs::metadata(state.paths.root.join(&job.log_path))
-                .and_then(|m| m.modified())
+            if let Ok(m) =
+                std::fs::metadata(state.paths.root.join(&job.log_path)).and_then(|m| m.modified())
             {
                 log_mtimes.insert(job.job.clone(), m.into());
             }
@@ -276,7 +276,12 @@ impl Executor {
         let Some(pass) = &state.passes.current else {
             return jobs
                 .iter()
-                .map(|j| (j.clone(), LaunchOutcome::Failed("no pass to launch from".into())))
+                .map(|j| {
+                    (
+                        j.clone(),
+                        LaunchOutcome::Failed("no pass to launch from".into()),
+                    )
+                })
                 .collect();
         };
         let mut found = Vec::new();
@@ -288,7 +293,9 @@ impl Executor {
                 .and_then(|r| pass.task(&r.task).map(|t| (r, t)))
             {
                 Some(pair) => found.push(pair),
-                None => missing.push((id.clone(), LaunchOutcome::Failed("its task is gone".into()))),
+                None => {
+                    missing.push((id.clone(), LaunchOutcome::Failed("its task is gone".into())))
+                }
             }
         }
         let launcher = Launcher {

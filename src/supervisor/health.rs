@@ -69,10 +69,7 @@ impl Health {
                         level: Level::Error,
                         message: format!("tmux is gone: {error}"),
                     });
-                    self.tmux_gone = Some(Trouble {
-                        since: now,
-                        error,
-                    });
+                    self.tmux_gone = Some(Trouble { since: now, error });
                 }
                 match &mut self.tmux_failing {
                     Some(t) => t.error.clone_from(&f.message),
@@ -198,15 +195,26 @@ mod tests {
         let a = h.observe(&obs(Ok(()), false, Some(true)), sock, t(0));
         assert_eq!((recreates(&a), logs(&a)), (1, 1));
         // Still missing a second later: asked again, not told again.
-        let a = h.observe(&obs(Err(TmuxFailureKind::Unanswered), false, Some(true)), sock, t(1));
+        let a = h.observe(
+            &obs(Err(TmuxFailureKind::Unanswered), false, Some(true)),
+            sock,
+            t(1),
+        );
         assert_eq!(recreates(&a), 1);
-        assert!(!a.iter().any(|x| matches!(x, Action::Log { message, .. } if message.contains("deleted"))));
+        assert!(
+            !a.iter()
+                .any(|x| matches!(x, Action::Log { message, .. } if message.contains("deleted")))
+        );
         assert!(h.tmux_gone.is_none(), "a live server is not gone");
         let a = h.observe(&obs(Ok(()), true, Some(true)), sock, t(2));
         assert_eq!(recreates(&a), 0);
         assert!(h.tmux_ok());
         // A server whose process is gone is not asked to recreate anything.
-        let a = h.observe(&obs(Err(TmuxFailureKind::Unanswered), false, Some(false)), sock, t(3));
+        let a = h.observe(
+            &obs(Err(TmuxFailureKind::Unanswered), false, Some(false)),
+            sock,
+            t(3),
+        );
         assert_eq!(recreates(&a), 0);
         assert!(h.tmux_gone.is_some());
     }
@@ -215,13 +223,25 @@ mod tests {
     fn unanswered_tmux_is_failing_from_its_first_miss_and_answered_clears_it() {
         let mut h = Health::default();
         let sock = Path::new("s");
-        h.observe(&obs(Err(TmuxFailureKind::Unanswered), true, Some(true)), sock, t(0));
-        h.observe(&obs(Err(TmuxFailureKind::Unanswered), true, Some(true)), sock, t(3));
+        h.observe(
+            &obs(Err(TmuxFailureKind::Unanswered), true, Some(true)),
+            sock,
+            t(0),
+        );
+        h.observe(
+            &obs(Err(TmuxFailureKind::Unanswered), true, Some(true)),
+            sock,
+            t(3),
+        );
         assert_eq!(h.tmux_failing.as_ref().map(|f| f.since), Some(t(0)));
         assert!(!h.tmux_ok());
         assert!(h.runtime().tmux_failing.is_some());
         // "No such session" is an answer.
-        h.observe(&obs(Err(TmuxFailureKind::NoSession), true, Some(true)), sock, t(4));
+        h.observe(
+            &obs(Err(TmuxFailureKind::NoSession), true, Some(true)),
+            sock,
+            t(4),
+        );
         assert!(h.tmux_ok());
     }
 

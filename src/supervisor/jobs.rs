@@ -62,7 +62,12 @@ impl Jobs {
     }
 
     pub(crate) fn get(&self, job: &str) -> Option<&JobRecord> {
-        self.register.as_ref().ok()?.jobs.iter().find(|j| j.job == job)
+        self.register
+            .as_ref()
+            .ok()?
+            .jobs
+            .iter()
+            .find(|j| j.job == job)
     }
 
     fn get_mut(&mut self, job: &str) -> Option<&mut JobRecord> {

@@ -136,10 +136,9 @@ impl Launcher<'_> {
             rest = &rest[made..];
             let Some(error) = batch.error else {
                 // Every spec made (or tmux printed fewer panes than it made windows).
-                out.extend(
-                    rest.iter()
-                        .map(|_| LaunchOutcome::Failed("tmux made fewer windows than asked".to_owned())),
-                );
+                out.extend(rest.iter().map(|_| {
+                    LaunchOutcome::Failed("tmux made fewer windows than asked".to_owned())
+                }));
                 break;
             };
             let Some((first, after)) = rest.split_first() else {

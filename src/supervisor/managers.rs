@@ -30,7 +30,7 @@ impl Managers {
     }
 
     pub(crate) fn ledger_mut(&mut self) -> Result<&mut Ledger, &LedgerError> {
-        self.ledger.as_mut()
+        self.ledger.as_mut().map_err(|e| &*e)
     }
 
     /// The ledger must be read (again): the mode changed, or the file could not be read

@@ -40,7 +40,10 @@ impl Packer<'_> {
     }
 
     /// Builds and writes the pack for `keys`.
-    #[expect(clippy::too_many_arguments, reason = "the pack's whole input, each needed")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the pack's whole input, each needed"
+    )]
     pub(crate) fn make(
         &self,
         id: &str,
@@ -60,7 +63,10 @@ impl Packer<'_> {
         Ok(Made { dir, prompt_file })
     }
 
-    #[expect(clippy::too_many_arguments, reason = "the pack's whole input, each needed")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the pack's whole input, each needed"
+    )]
     fn input(
         &self,
         id: &str,

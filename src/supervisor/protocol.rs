@@ -14,11 +14,18 @@ pub(crate) enum Request {
     Ping,
     Status,
     /// Dispatch this task now, whatever the queue and the retry policy say.
-    Dispatch { task: String },
+    Dispatch {
+        task: String,
+    },
     /// Clear the retry policy's hold on a task.
-    Retry { task: String },
+    Retry {
+        task: String,
+    },
     /// SIGTERM the task's worker, SIGKILL after the timeout.
-    Kill { task: String, timeout_secs: u64 },
+    Kill {
+        task: String,
+        timeout_secs: u64,
+    },
     /// Stop the supervisor; optionally stop every worker first and remove the session.
     Stop {
         kill_workers: bool,
@@ -26,9 +33,14 @@ pub(crate) enum Request {
     },
     /// Evaluate Tier 2 now, skipping hold times (never the guards). `dry_run` overrides the
     /// configured mode for this evaluation.
-    Escalate { dry_run: Option<bool> },
+    Escalate {
+        dry_run: Option<bool>,
+    },
     /// `warden ack|silence|resolve KEY`.
-    Alert { key: String, op: AlertOp },
+    Alert {
+        key: String,
+        op: AlertOp,
+    },
     /// Build a context pack for the firing alerts now.
     Pack,
 }
@@ -61,24 +73,41 @@ pub(crate) enum Response {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Refusal {
     /// No task has this id.
-    UnknownTask { task: String },
-    AlreadyRunning { task: String },
+    UnknownTask {
+        task: String,
+    },
+    AlreadyRunning {
+        task: String,
+    },
     /// `warden kill` of a task with no running worker.
-    NoWorker { task: String },
+    NoWorker {
+        task: String,
+    },
     /// `warden retry` of a task warden never dispatched.
-    NeverDispatched { task: String },
+    NeverDispatched {
+        task: String,
+    },
     /// The register cannot be read: nothing is dispatched or changed until it is fixed.
     RegisterUnreadable,
     /// Dispatch is held for now (tmux not answering, state not saved, stopping…).
-    DispatchClosed { why: String },
+    DispatchClosed {
+        why: String,
+    },
     /// The launch failed before the agent started.
-    LaunchFailed { task: String, error: String },
+    LaunchFailed {
+        task: String,
+        error: String,
+    },
     /// Tier 2 is off and no dry-run was asked for.
     EscalationOff,
     /// The escalation ledger cannot be read.
-    LedgerUnreadable { error: String },
+    LedgerUnreadable {
+        error: String,
+    },
     /// An alert operation that does not apply.
-    Alert { error: String },
+    Alert {
+        error: String,
+    },
     /// The supervisor is stopping.
     Stopping,
 }

@@ -77,7 +77,12 @@ pub(crate) fn reconcile<'a>(
         if let Some(rec) = record
             && let Some(end) = &rec.end
         {
-            ended(&mut out, job, end.clone(), rec.ended_at.unwrap_or(facts.now));
+            ended(
+                &mut out,
+                job,
+                end.clone(),
+                rec.ended_at.unwrap_or(facts.now),
+            );
             continue;
         }
         let started = record.and_then(|r| r.pid);

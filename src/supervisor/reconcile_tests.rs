@@ -29,7 +29,13 @@ fn job(id: &str, pane: Option<&str>, started_ago: i64) -> JobRecord {
     }
 }
 
-fn pane(id: &str, job: Option<&str>, dead: bool, status: Option<i32>, signal: Option<i32>) -> PaneRow {
+fn pane(
+    id: &str,
+    job: Option<&str>,
+    dead: bool,
+    status: Option<i32>,
+    signal: Option<i32>,
+) -> PaneRow {
     PaneRow {
         pane_id: id.into(),
         pane_pid: Some(10),
@@ -81,7 +87,11 @@ impl World {
     }
 
     fn run(&self, jobs: &[JobRecord]) -> Reconciled {
-        let records = self.records.iter().map(|r| (r.job.clone(), r.clone())).collect();
+        let records = self
+            .records
+            .iter()
+            .map(|r| (r.job.clone(), r.clone()))
+            .collect();
         let ago = |(j, s): &(&str, i64)| ((*j).to_owned(), now() - TimeDelta::seconds(*s));
         let log_mtimes = self.logs.iter().map(ago).collect();
         let missing_since = self.missing.iter().map(ago).collect();
@@ -115,13 +125,19 @@ fn the_record_wins_over_tmux() {
 
 #[test]
 fn tmux_status_is_the_fallback_and_dead_without_status_nudges() {
-    let r = World::panes(vec![pane("%1", Some("j1"), true, None, Some(9))])
-        .run(&[job("j1", Some("%1"), 60)]);
+    let r = World::panes(vec![pane("%1", Some("j1"), true, None, Some(9))]).run(&[job(
+        "j1",
+        Some("%1"),
+        60,
+    )]);
     assert!(
         matches!(&r.updates[0], JobUpdate::Ended { end: JobEnd::Signaled { signal }, .. } if signal == "SIGKILL")
     );
-    let r = World::panes(vec![pane("%1", Some("j1"), true, None, None)])
-        .run(&[job("j1", Some("%1"), 60)]);
+    let r = World::panes(vec![pane("%1", Some("j1"), true, None, None)]).run(&[job(
+        "j1",
+        Some("%1"),
+        60,
+    )]);
     assert!(r.updates.is_empty());
     assert!(r.nudge);
 }
@@ -193,7 +209,10 @@ fn a_launch_whose_pane_never_came_did_not_start() {
     let r = World::panes(vec![]).run(&[job("j1", None, 1)]);
     assert!(matches!(
         &r.updates[..],
-        [JobUpdate::Ended { end: JobEnd::NotStarted { .. }, .. }]
+        [JobUpdate::Ended {
+            end: JobEnd::NotStarted { .. },
+            ..
+        }]
     ));
     // A started record without a pane ran: it can be lost, never "not started".
     let mut w = World::panes(vec![]);

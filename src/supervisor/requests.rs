@@ -34,7 +34,12 @@ fn pass(mode: PassMode) -> Action {
     }
 }
 
-pub(crate) fn request(state: &mut State, request: Request, reply: ReplyId, now: Now) -> Vec<Action> {
+pub(crate) fn request(
+    state: &mut State,
+    request: Request,
+    reply: ReplyId,
+    now: Now,
+) -> Vec<Action> {
     if state.stop.stopping.is_some() && !matches!(request, Request::Ping | Request::Status) {
         return vec![refuse(reply, Refusal::Stopping)];
     }

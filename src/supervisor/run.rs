@@ -114,7 +114,10 @@ impl Supervisor {
     /// fact going back to the decisions. A stop that is due finishes here.
     pub(crate) fn handle(&mut self, event: Event, now: Now) {
         let actions = match event {
-            Event::Worker(_) => on_report(&mut self.state, now),
+            Event::Worker(report) => {
+                tracing::debug!("report from {}: {:?}", report.job, report.kind);
+                on_report(&mut self.state, now)
+            }
             Event::Control { request, reply } => {
                 let id = self.keep_reply(reply);
                 on_request(&mut self.state, request, id, now)
@@ -184,18 +187,17 @@ impl Supervisor {
     pub(crate) fn run(mut self, view_args: &[String]) -> Result<(), SuperviseError> {
         let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
         let paths = self.state.paths.clone();
-        if let Err(e) =
-            crate::state::write_atomic(&paths.state.join("layout"), self.state.layout.name.as_bytes())
-        {
+        if let Err(e) = crate::state::write_atomic(
+            &paths.state.join("layout"),
+            self.state.layout.name.as_bytes(),
+        ) {
             tracing::warn!("{e}");
         }
         self.ensure_session(view_args)?;
         let (tx, rx) = channel();
-        sources::reports(&paths.reports, tx.clone()).map_err(|source| {
-            SuperviseError::Listen {
-                path: paths.reports.clone(),
-                source,
-            }
+        sources::reports(&paths.reports, tx.clone()).map_err(|source| SuperviseError::Listen {
+            path: paths.reports.clone(),
+            source,
         })?;
         serve(&paths.control, tx.clone())?;
         sources::os_signals(tx.clone()).map_err(SuperviseError::Signals)?;
@@ -266,6 +268,10 @@ impl Supervisor {
             ],
             now,
         );
-        self.state.passes.last.take().ok_or(SuperviseError::NoSnapshot)
+        self.state
+            .passes
+            .last
+            .take()
+            .ok_or(SuperviseError::NoSnapshot)
     }
 }

@@ -197,7 +197,11 @@ mod tests {
         }
     }
 
-    fn run(actions: &[ActionRecord], panes: Option<&[PaneRow]>, records: &[(&str, JobEnd)]) -> Vec<ManagerUpdate> {
+    fn run(
+        actions: &[ActionRecord],
+        panes: Option<&[PaneRow]>,
+        records: &[(&str, JobEnd)],
+    ) -> Vec<ManagerUpdate> {
         let records = records
             .iter()
             .map(|(id, end)| {
@@ -250,7 +254,10 @@ mod tests {
     #[test]
     fn unanswered_tmux_settles_nothing_but_records() {
         // The twin of reconcile's rule: a failed `list-panes` is not "every window is gone".
-        let open = [action("e0001", Phase::Spawned), action("e0002", Phase::Intent)];
+        let open = [
+            action("e0001", Phase::Spawned),
+            action("e0002", Phase::Intent),
+        ];
         assert!(run(&open, None, &[]).is_empty());
         assert!(matches!(
             &run(&open, None, &[("e0001", JobEnd::Exited { code: 0 })])[..],

@@ -29,8 +29,9 @@ pub(crate) struct Passes {
     pub(crate) dirty: bool,
     pub(crate) next_observe: Instant,
     pub(crate) next_heartbeat: Instant,
-    /// The cron pass: the loop ends once the first heartbeat is published.
-    pub(crate) once: bool,
+    /// The loop ends once the next heartbeat is published (the tmux server is gone and every
+    /// job is settled).
+    pub(crate) end_after_publish: bool,
     /// The loop should end (a stop finished, the cron pass published, the server is gone).
     pub(crate) done: bool,
 }
@@ -44,7 +45,7 @@ impl Passes {
             dirty: true,
             next_observe: now,
             next_heartbeat: now,
-            once: false,
+            end_after_publish: false,
             done: false,
         }
     }

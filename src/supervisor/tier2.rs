@@ -66,7 +66,10 @@ fn describe(d: &Decision) -> String {
             mode,
             keys,
             reason,
-        } => format!("{action}: {mode} manager for {} ({reason})", keys.join(", ")),
+        } => format!(
+            "{action}: {mode} manager for {} ({reason})",
+            keys.join(", ")
+        ),
         Decision::Deliver { action, keys } => {
             format!("delivered {} to manager {action}", keys.join(", "))
         }
@@ -255,7 +258,8 @@ impl Tier2Run<'_> {
                     end_action(ledger, action);
                     return record;
                 }
-                let spawned = self.spawn_manager(action, *mode, &argv, &made.dir, &made.prompt_file);
+                let spawned =
+                    self.spawn_manager(action, *mode, &argv, &made.dir, &made.prompt_file);
                 if let Some(a) = ledger.action_mut(action) {
                     match &spawned {
                         Ok(pane) => {

@@ -1,83 +1,59 @@
-//! The narrow tmux driver: a handful of verbs on one private server. Commands are built with
-//! `tmux_interface` (as argv builders only; its parsers panic on real output) and run here
-//! with a clean environment: no `TMUX`/`TMUX_PANE` (so a warden started inside tmux never
-//! talks to the user's server), stdin closed, `-f /dev/null` so no user config applies.
+//! The real `TmuxPort`: one private server, one forked client per call. Commands are built
+//! with `tmux_interface` (as argv builders only; its parsers panic on real output), each
+//! call is bounded by a timeout, and what tmux says on failure becomes a typed error.
 
-use std::borrow::Cow;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use tmux_interface::{
-    CapturePane, DisplayMessage, HasSession, KillPane, KillServer, ListPanes, NewSession,
-    NewWindow, PipePane, RespawnPane, SelectLayout, SetOption, SplitWindow, Tmux as Builder,
-    TmuxCommand,
+    AttachSession, CapturePane, DisplayMessage, HasSession, KillPane, KillServer, ListPanes,
+    NewSession, RespawnPane, SelectLayout, SelectPane, SelectWindow, SetOption, SplitWindow,
+    SwitchClient, TmuxCommand,
 };
 
+use super::args::{argv, chunks, invalid_argument, spawn_args, window_commands, worker_setup};
+use super::error::{TmuxError, cap, classify};
+use super::exec::{self, ExecError};
 use super::format::{
     FormatError, NEW_PANE_FORMAT, NewPane, PANE_FORMAT, PaneRow, parse_new_pane, parse_pane_rows,
 };
+use super::port::{Batch, Spawn, TmuxPort, WindowSpec};
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum TmuxError {
-    #[error("failed to run {bin}: {source}")]
-    Spawn {
-        bin: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("failed to run tmux {command}: {stderr}")]
-    Failed { command: String, stderr: String },
-    #[error("failed to read tmux output: {0}")]
-    Format(#[from] FormatError),
-}
-
-/// What a new pane runs: an argv (never a shell string), its folder and extra environment.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Spawn<'a> {
-    pub(crate) argv: &'a [String],
-    pub(crate) cwd: &'a Path,
-    pub(crate) env: &'a [(String, String)],
-}
-
-/// One window to make in a batch.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WindowSpec<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) spawn: Spawn<'a>,
-    pub(crate) job: Option<&'a str>,
-    pub(crate) pipe: Option<&'a str>,
-}
+/// A normal call answers in about 3 ms; two seconds means the server is stuck.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Extra time per window in a batch: each one forks a process in the server.
+const PER_WINDOW: Duration = Duration::from_millis(100);
+/// `kill_server` as a whole, the wait for the old server's exit included.
+const KILL_WAIT: Duration = Duration::from_secs(5);
 
 /// One private tmux server, by socket name (`tmux -L`).
 #[derive(Debug, Clone)]
 pub(crate) struct Tmux {
     bin: PathBuf,
     socket: String,
+    timeout: Duration,
 }
 
-fn spawn_args<'a>(cmd: &mut TmuxCommand<'a>, spawn: &Spawn<'a>) {
-    cmd.push_option("-c", spawn.cwd.to_string_lossy().into_owned());
-    // Blank TMUX in the pane: a worker that runs `tmux` must not reach our server by
-    // accident. TMUX_PANE cannot be overridden; TMUX is what tmux clients read.
-    cmd.push_option("-e", "TMUX=");
-    for (k, v) in spawn.env {
-        cmd.push_option("-e", format!("{k}={v}"));
-    }
-    // More than one argument: tmux execs the argv directly, no shell in between.
-    for a in spawn.argv {
-        cmd.push_param(a.clone());
-    }
+/// A client call that tmux answered: its stdout, and the error when it exited non-zero.
+struct Answer {
+    stdout: String,
+    error: Option<TmuxError>,
 }
 
-/// `pipe-pane -O`: the pane's output goes to the command. tmux_interface 0.4 swaps its
-/// `stdout()`/`stdin()` setters (`stdout()` emits `-I`), so the flag is chosen by what it
-/// emits, and a test pins the argv.
-fn pipe_pane_out(pane: String, shell_command: &str) -> TmuxCommand<'_> {
-    PipePane::new()
-        .stdin()
-        .target_pane(pane)
-        .shell_command(shell_command)
-        .build()
+fn not_a_pid(text: &str) -> TmuxError {
+    TmuxError::Format(FormatError {
+        line: cap(text.trim(), 100),
+        why: "server pid is not a number",
+    })
+}
+
+/// The server is gone once its pid is (or only a zombie is left: it has closed its socket).
+fn gone(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit_once(") ")
+            .is_none_or(|(_, rest)| rest.starts_with('Z'))
+    })
 }
 
 impl Tmux {
@@ -87,59 +63,97 @@ impl Tmux {
                 std::env::var_os("WARDEN_TMUX_BIN").unwrap_or_else(|| "tmux".into()),
             ),
             socket: socket.into(),
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 
-    /// The argv after `tmux` for a sequence of commands (joined with `;`).
-    fn argv(&self, commands: Vec<TmuxCommand<'_>>) -> Vec<String> {
-        let mut b = Builder::new()
-            .socket_name(self.socket.as_str())
-            .file("/dev/null");
-        for c in commands {
-            b = b.add_command(c);
-        }
-        b.build()
-            .to_vec()
-            .into_iter()
-            .skip(1)
-            .map(Cow::into_owned)
-            .collect()
+    /// The time one call may take before its client is killed (`DEFAULT_TIMEOUT`).
+    #[allow(
+        dead_code,
+        reason = "tests use short timeouts; callers keep the default"
+    )]
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
-    /// A `Command` for the server, environment cleaned. Callers add stdio.
-    pub(crate) fn command(&self, commands: Vec<TmuxCommand<'_>>) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.args(self.argv(commands))
-            .env_remove("TMUX")
-            .env_remove("TMUX_PANE");
-        cmd
-    }
-
-    fn run(&self, commands: Vec<TmuxCommand<'_>>) -> Result<String, TmuxError> {
-        let argv = self.argv(commands);
-        let out = Command::new(&self.bin)
-            .args(&argv)
-            .env_remove("TMUX")
-            .env_remove("TMUX_PANE")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| TmuxError::Spawn {
-                bin: self.bin.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(TmuxError::Failed {
-                command: argv.join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    /// One client call running `commands` (joined with `;`), bounded by `timeout`.
+    /// `label` names the commands in errors; the argv itself can be kilobytes.
+    fn answer(
+        &self,
+        label: &str,
+        commands: &[TmuxCommand<'_>],
+        timeout: Duration,
+    ) -> Result<Answer, TmuxError> {
+        if let Some(detail) = invalid_argument(commands) {
+            return Err(TmuxError::InvalidArgument {
+                command: label.to_owned(),
+                detail,
             });
         }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let out =
+            exec::run(&self.bin, &argv(&self.socket, commands), timeout).map_err(|e| match e {
+                ExecError::Spawn(source) => TmuxError::Spawn {
+                    bin: self.bin.clone(),
+                    source,
+                },
+                ExecError::Timeout => TmuxError::Timeout {
+                    command: label.to_owned(),
+                    after: timeout,
+                },
+            })?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let error = if out.status.success() {
+            None
+        } else if let Some(signal) = out.status.signal() {
+            // Killed by someone else: tmux did not answer.
+            Some(TmuxError::Spawn {
+                bin: self.bin.clone(),
+                source: std::io::Error::other(format!(
+                    "tmux {label} was killed by signal {signal}"
+                )),
+            })
+        } else {
+            Some(classify(label, &String::from_utf8_lossy(&out.stderr)))
+        };
+        Ok(Answer { stdout, error })
     }
 
-    /// Starts the server (if needed) and a session whose first window runs `spawn`, with
-    /// the server options warden relies on set in the same call, so a fast first pane
-    /// cannot race them.
-    pub(crate) fn start_session(
+    /// A call with the default timeout: its stdout, or the error.
+    fn run(&self, label: &str, commands: &[TmuxCommand<'_>]) -> Result<String, TmuxError> {
+        let answer = self.answer(label, commands, self.timeout)?;
+        answer.error.map_or(Ok(answer.stdout), Err)
+    }
+
+    /// Runs one chunk of a batch; the panes it printed go to `made`.
+    fn new_window_chunk(
+        &self,
+        commands: &[TmuxCommand<'_>],
+        windows: usize,
+        made: &mut Vec<NewPane>,
+    ) -> Result<(), TmuxError> {
+        let label = format!("new-window (batch of {windows})");
+        let per_window = PER_WINDOW.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX));
+        let answer = self.answer(&label, commands, self.timeout.saturating_add(per_window))?;
+        let before = made.len();
+        for line in answer.stdout.lines().filter(|l| !l.is_empty()) {
+            made.push(parse_new_pane(line)?);
+        }
+        if let Some(e) = answer.error {
+            return Err(e);
+        }
+        if made.len() - before < windows {
+            return Err(TmuxError::Format(FormatError {
+                line: cap(&answer.stdout, 200),
+                why: "tmux printed fewer new panes than windows asked for",
+            }));
+        }
+        Ok(())
+    }
+}
+
+impl TmuxPort for Tmux {
+    fn start_session(
         &self,
         session: &str,
         window: &str,
@@ -156,217 +170,91 @@ impl Tmux {
             .height(usize::from(size.1))
             .build();
         spawn_args(&mut new, spawn);
-        let out = self.run(vec![
-            SetOption::new()
-                .server()
-                .option("exit-empty")
-                .value("off")
-                .build(),
-            new,
-            SetOption::new()
-                .global()
-                .option("remain-on-exit")
-                .value("on")
-                .build(),
-            SetOption::new()
-                .global()
-                .option("remain-on-exit-format")
-                .value("")
-                .build(),
-            SetOption::new()
-                .global()
-                .option("automatic-rename")
-                .value("off")
-                .build(),
-            SetOption::new()
-                .global()
-                .option("allow-rename")
-                .value("off")
-                .build(),
-            SetOption::new()
-                .global()
-                .option("history-limit")
-                .value("10000")
-                .build(),
-        ])?;
+        let global = |option, value| SetOption::new().global().option(option).value(value);
+        let out = self.run(
+            "new-session",
+            &[
+                SetOption::new()
+                    .server()
+                    .option("exit-empty")
+                    .value("off")
+                    .build(),
+                new,
+                global("remain-on-exit", "on").build(),
+                global("remain-on-exit-format", "").build(),
+                global("automatic-rename", "off").build(),
+                global("allow-rename", "off").build(),
+                global("history-limit", "10000").build(),
+            ],
+        )?;
         Ok(parse_new_pane(&out)?)
     }
 
-    pub(crate) fn has_session(&self, session: &str) -> bool {
-        self.run(vec![HasSession::new().target_session(session).build()])
-            .is_ok()
-    }
-
-    /// The server's pid, for the SIGCHLD nudge (tmux 3.3a loses pane exits until its server
-    /// gets one).
-    pub(crate) fn server_pid(&self) -> Result<i32, TmuxError> {
-        let out = self.run(vec![
-            DisplayMessage::new().print().message("#{pid}").build(),
-        ])?;
-        out.trim().parse().map_err(|_| {
-            TmuxError::Format(FormatError {
-                line: out.trim().to_owned(),
-                why: "server pid is not a number",
-            })
-        })
-    }
-
-    /// Commands that tag the pane `target` resolves to and attach its log, for the same
-    /// client call that made the pane (one fork per worker instead of three).
-    fn worker_setup<'a>(
-        target: &str,
-        job: Option<&'a str>,
-        pipe: Option<&'a str>,
-    ) -> Vec<TmuxCommand<'a>> {
-        let mut cmds = Vec::new();
-        if let Some(job) = job {
-            cmds.push(
-                SetOption::new()
-                    .pane()
-                    .target_pane(target.to_owned())
-                    .option("@warden_job")
-                    .value(job)
-                    .build(),
-            );
+    fn has_session(&self, session: &str) -> Result<bool, TmuxError> {
+        match self.run(
+            "has-session",
+            &[HasSession::new().target_session(session).build()],
+        ) {
+            Ok(_) => Ok(true),
+            Err(TmuxError::NoSession { .. } | TmuxError::NoServer { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
-        if let Some(pipe) = pipe {
-            cmds.push(pipe_pane_out(target.to_owned(), pipe));
-        }
-        cmds
     }
 
-    /// The server's pid, asked through `session`: an error when the session does not exist.
-    pub(crate) fn session_server_pid(&self, session: &str) -> Result<i32, TmuxError> {
-        let out = self.run(vec![
-            DisplayMessage::new()
-                .print()
-                .target_pane(format!("{session}:"))
-                .message("#{pid}")
-                .build(),
-        ])?;
-        out.trim().parse().map_err(|_| {
-            TmuxError::Format(FormatError {
-                line: out.trim().to_owned(),
-                why: "server pid is not a number",
-            })
-        })
+    fn server_pid(&self, session: &str) -> Result<i32, TmuxError> {
+        // `display-message -t` falls back to any session when its target is missing, so
+        // `has-session` goes first: a missing session stops the list with `NoSession`.
+        let out = self.run(
+            "has-session; display-message",
+            &[
+                HasSession::new().target_session(session).build(),
+                DisplayMessage::new().print().message("#{pid}").build(),
+            ],
+        )?;
+        out.trim().parse().map_err(|_| not_a_pid(&out))
     }
 
-    /// A new window after the last one of `session` running `spawn`, tagged with
-    /// `@warden_job` and its output piped to `pipe`, all in one client call: `{end}` names the
-    /// window just made (`-a` puts it last), so no pane id is needed in between.
-    pub(crate) fn new_window(
-        &self,
-        session: &str,
-        name: &str,
-        spawn: &Spawn<'_>,
-        job: Option<&str>,
-        pipe: Option<&str>,
-    ) -> Result<NewPane, TmuxError> {
-        let end = format!("{session}:{{end}}");
-        let mut cmd = NewWindow::new()
-            .detached()
-            .after()
-            .print()
-            .format(NEW_PANE_FORMAT)
-            .target_window(end.clone())
-            .window_name(name)
-            .build();
-        spawn_args(&mut cmd, spawn);
-        let mut cmds = vec![cmd];
-        cmds.extend(Self::worker_setup(&end, job, pipe));
-        Ok(parse_new_pane(&self.run(cmds)?)?)
-    }
-
-    /// Several windows, each made, tagged and piped as `new_window` does, in as few client
-    /// calls as tmux accepts (it refuses a command list over about 16 KiB, so the list is cut
-    /// into chunks of at most `BATCH_BYTES`). tmux stops at the first failing command; the
-    /// panes made before it are returned in order with the error.
-    pub(crate) fn new_windows(
-        &self,
-        session: &str,
-        specs: &[WindowSpec<'_>],
-    ) -> (Vec<NewPane>, Option<TmuxError>) {
-        const BATCH_BYTES: usize = 8 * 1024;
-        let end = format!("{session}:{{end}}");
-        let mut panes = Vec::new();
-        let mut chunk: Vec<TmuxCommand<'_>> = Vec::new();
-        let mut chunk_specs = 0;
-        let mut chunk_bytes = 0;
-        let mut chunks: Vec<(Vec<TmuxCommand<'_>>, usize)> = Vec::new();
+    fn new_windows(&self, session: &str, specs: &[WindowSpec<'_>]) -> Batch {
+        // A spec tmux could never receive ends the batch there; the ones before it are made.
+        let mut groups = Vec::new();
+        let mut invalid = None;
         for spec in specs {
-            let mut cmd = NewWindow::new()
-                .detached()
-                .after()
-                .print()
-                .format(NEW_PANE_FORMAT)
-                .target_window(end.clone())
-                .window_name(spec.name)
-                .build();
-            spawn_args(&mut cmd, &spec.spawn);
-            let mut cmds = vec![cmd];
-            cmds.extend(Self::worker_setup(&end, spec.job, spec.pipe));
-            let bytes: usize = cmds
-                .iter()
-                .flat_map(TmuxCommand::to_vec)
-                .map(|a| a.len() + 1)
-                .sum();
-            if chunk_specs > 0 && chunk_bytes + bytes > BATCH_BYTES {
-                chunks.push((std::mem::take(&mut chunk), chunk_specs));
-                chunk_specs = 0;
-                chunk_bytes = 0;
+            let cmds = window_commands(session, spec);
+            if let Some(detail) = invalid_argument(&cmds) {
+                invalid = Some(TmuxError::InvalidArgument {
+                    command: "new-window".to_owned(),
+                    detail,
+                });
+                break;
             }
-            chunk.extend(cmds);
-            chunk_specs += 1;
-            chunk_bytes += bytes;
+            groups.push(cmds);
         }
-        if chunk_specs > 0 {
-            chunks.push((chunk, chunk_specs));
-        }
-        for (cmds, wanted) in chunks {
-            let argv = self.argv(cmds);
-            let out = match Command::new(&self.bin)
-                .args(&argv)
-                .env_remove("TMUX")
-                .env_remove("TMUX_PANE")
-                .stdin(Stdio::null())
-                .output()
-            {
-                Ok(o) => o,
-                Err(source) => {
-                    let bin = self.bin.clone();
-                    return (panes, Some(TmuxError::Spawn { bin, source }));
-                }
-            };
-            let made: Vec<NewPane> = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| parse_new_pane(l).ok())
-                .collect();
-            let complete = out.status.success() && made.len() == wanted;
-            panes.extend(made);
-            if !complete {
-                return (
-                    panes,
-                    Some(TmuxError::Failed {
-                        command: "new-window (batch)".to_owned(),
-                        stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-                    }),
-                );
+        let mut made = Vec::new();
+        for (cmds, windows) in chunks(groups) {
+            // A pane tmux printed counts as made even when its tag or pipe then failed: it
+            // exists and runs, so a retry must not start the job a second time.
+            if let Err(e) = self.new_window_chunk(&cmds, windows, &mut made) {
+                return Batch {
+                    made,
+                    error: Some(e),
+                };
             }
         }
-        (panes, None)
+        Batch {
+            made,
+            error: invalid,
+        }
     }
 
-    /// A new pane in the window `target` (a window id), re-tiled, tagged and piped, in one
-    /// client call: the split makes the new pane its window's active one, which `target`
-    /// then resolves to.
-    pub(crate) fn split_window(
+    fn split_window(
         &self,
         target: &str,
         spawn: &Spawn<'_>,
         job: Option<&str>,
         pipe: Option<&str>,
     ) -> Result<NewPane, TmuxError> {
+        // The split makes the new pane its window's active one, which `target` then
+        // resolves to for the tag and the pipe.
         let mut cmd = SplitWindow::new()
             .print()
             .format(NEW_PANE_FORMAT)
@@ -374,133 +262,147 @@ impl Tmux {
             .build();
         spawn_args(&mut cmd, spawn);
         let mut cmds = vec![cmd];
-        cmds.extend(Self::worker_setup(target, job, pipe));
+        cmds.extend(worker_setup(target, job, pipe));
         cmds.push(
             SelectLayout::new()
                 .target_pane(target)
                 .layout_name("tiled")
                 .build(),
         );
-        Ok(parse_new_pane(&self.run(cmds)?)?)
+        Ok(parse_new_pane(&self.run("split-window", &cmds)?)?)
     }
 
-    /// Every pane of the session.
-    pub(crate) fn list_panes(&self, session: &str) -> Result<Vec<PaneRow>, TmuxError> {
-        let out = self.run(vec![
-            ListPanes::new()
+    fn list_panes(&self, session: &str) -> Result<Vec<PaneRow>, TmuxError> {
+        // `session:` rather than `session`: a bare name that matches no session is tried as
+        // a window name, and tmux would then say "can't find window".
+        let out = self.run(
+            "list-panes",
+            &[ListPanes::new()
                 .session()
-                .target(session)
+                .target(format!("{session}:"))
                 .format(PANE_FORMAT)
-                .build(),
-        ])?;
+                .build()],
+        )?;
         Ok(parse_pane_rows(&out)?)
     }
 
-    /// The pane's whole history and screen, joined lines, no escapes.
-    pub(crate) fn capture_pane(&self, pane: &str) -> Result<String, TmuxError> {
-        self.run(vec![
-            CapturePane::new()
+    fn capture_pane(&self, pane: &str) -> Result<String, TmuxError> {
+        self.run(
+            "capture-pane",
+            &[CapturePane::new()
                 .stdout()
                 .join()
                 .start_line("-")
                 .target_pane(pane)
-                .build(),
-        ])
+                .build()],
+        )
     }
 
-    pub(crate) fn respawn_pane(&self, pane: &str, spawn: &Spawn<'_>) -> Result<(), TmuxError> {
+    fn respawn_pane(&self, pane: &str, spawn: &Spawn<'_>) -> Result<(), TmuxError> {
         let mut cmd = RespawnPane::new().kill().target_pane(pane).build();
         spawn_args(&mut cmd, spawn);
-        self.run(vec![cmd]).map(drop)
+        self.run("respawn-pane", &[cmd]).map(drop)
     }
 
-    pub(crate) fn kill_pane(&self, pane: &str) -> Result<(), TmuxError> {
-        self.run(vec![KillPane::new().target_pane(pane).build()])
+    fn kill_pane(&self, pane: &str) -> Result<(), TmuxError> {
+        self.run("kill-pane", &[KillPane::new().target_pane(pane).build()])
             .map(drop)
     }
 
-    /// Kills the server, waits (up to 5 s) until it is gone, and removes its socket file,
-    /// which tmux leaves behind. A new server on the same name right after `kill-server`
-    /// would otherwise race the old one's exit.
-    pub(crate) fn kill_server(&self) -> Result<(), TmuxError> {
-        let result = self.run(vec![KillServer::new().build()]).map(drop);
-        let start = std::time::Instant::now();
-        while self
-            .run(vec![tmux_interface::ListSessions::new().build()])
-            .is_ok()
-            && start.elapsed() < std::time::Duration::from_secs(5)
-        {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+    /// `kill-server` returns before the server is gone, and a new server on the same name
+    /// would race the old one's exit, so this waits for its pid (asked in the same call).
+    /// The socket file, which tmux leaves behind, is removed only once nothing listens.
+    fn kill_server(&self) -> Result<(), TmuxError> {
+        let start = Instant::now();
+        let out = self.answer(
+            "display-message; kill-server",
+            &[
+                DisplayMessage::new().print().message("#{pid}").build(),
+                KillServer::new().build(),
+            ],
+            self.timeout.min(KILL_WAIT),
+        )?;
+        match out.error {
+            None => {}
+            // A stale socket file with no server behind it.
+            Some(e @ TmuxError::NoServer { .. }) => {
+                let _ = std::fs::remove_file(self.socket_file());
+                return Err(e);
+            }
+            Some(e) => return Err(e),
+        }
+        let pid: i32 = out
+            .stdout
+            .trim()
+            .parse()
+            .map_err(|_| not_a_pid(&out.stdout))?;
+        let mut pause = Duration::from_micros(200);
+        while !gone(pid) {
+            if start.elapsed() >= KILL_WAIT {
+                return Err(TmuxError::Timeout {
+                    command: "kill-server (waiting for the server to exit)".to_owned(),
+                    after: KILL_WAIT,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
         let _ = std::fs::remove_file(self.socket_file());
-        result
+        Ok(())
     }
 
-    /// Where tmux puts this server's socket: `$TMUX_TMPDIR/tmux-<uid>/<name>`.
-    pub(crate) fn socket_file(&self) -> PathBuf {
+    fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
+        // `-t session` picks a client of that session; with no client it does nothing.
+        self.run(
+            "display-message",
+            &[DisplayMessage::new()
+                .target_pane(format!("{session}:"))
+                .message(message.replace('#', "##"))
+                .build()],
+        )
+        .map(drop)
+    }
+
+    fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {
+        self.run(
+            "select-window; select-pane",
+            &[
+                SelectWindow::new().target_window(pane).build(),
+                SelectPane::new().target_pane(pane).build(),
+            ],
+        )?;
+        let (label, last) = if switch_client {
+            (
+                "switch-client",
+                SwitchClient::new().target_session(pane).build(),
+            )
+        } else {
+            // tmux refuses to nest unless TMUX is cleared, which `exec::client` does.
+            (
+                "attach-session",
+                AttachSession::new().target_session(pane).build(),
+            )
+        };
+        let last = [last];
+        if let Some(detail) = invalid_argument(&last) {
+            return Err(TmuxError::InvalidArgument {
+                command: label.to_owned(),
+                detail,
+            });
+        }
+        // The terminal is handed to tmux: stdio inherited, this process replaced.
+        let source = exec::client(&self.bin, &argv(&self.socket, &last)).exec();
+        Err(TmuxError::Spawn {
+            bin: self.bin.clone(),
+            source,
+        })
+    }
+
+    fn socket_file(&self) -> PathBuf {
+        // Where tmux puts it: `$TMUX_TMPDIR/tmux-<uid>/<name>`.
         let dir =
             std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
         dir.join(format!("tmux-{}", nix::unistd::getuid()))
             .join(&self.socket)
-    }
-
-    /// Shows `message` in the status line of every client attached to `session`.
-    pub(crate) fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
-        // `-t session` picks a client of that session; with no client it is a no-op error.
-        self.run(vec![
-            DisplayMessage::new()
-                .target_pane(format!("{session}:"))
-                .message(message.replace('#', "##"))
-                .build(),
-        ])
-        .map(drop)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pipe_pane_sends_the_panes_output() {
-        let argv = Tmux::new("s").argv(vec![pipe_pane_out("%1".to_owned(), "cat")]);
-        assert_eq!(argv[4..], ["pipe-pane", "-O", "-t", "%1", "cat"]);
-    }
-
-    #[test]
-    fn argv_is_built_without_a_shell() {
-        let tmux = Tmux::new("warden-test");
-        let argv = [String::from("/bin/echo"), String::from("a b; $(rm -rf /)")];
-        let spawn = Spawn {
-            argv: &argv,
-            cwd: Path::new("/repo"),
-            env: &[("WARDEN_TASK".to_owned(), "x y".to_owned())],
-        };
-        let mut cmd = NewWindow::new().detached().window_name("w").build();
-        spawn_args(&mut cmd, &spawn);
-        let args = tmux.argv(vec![cmd, KillServer::new().build()]);
-        assert_eq!(
-            args,
-            [
-                "-f",
-                "/dev/null",
-                "-L",
-                "warden-test",
-                "new-window",
-                "-d",
-                "-n",
-                "w",
-                "-c",
-                "/repo",
-                "-e",
-                "TMUX=",
-                "-e",
-                "WARDEN_TASK=x y",
-                "/bin/echo",
-                "a b; $(rm -rf /)",
-                ";",
-                "kill-server"
-            ]
-        );
     }
 }

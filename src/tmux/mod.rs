@@ -1,11 +1,30 @@
-//! The tmux seam: a narrow driver over one private server, pure `-F` parsers, and names.
+//! The tmux seam: a narrow port over one private server (real driver and, in tests, a
+//! recording fake), bounded client calls, typed errors, pure `-F` parsers, and names.
 
+mod args;
 mod driver;
+mod error;
+mod exec;
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod fake_call;
 mod format;
 mod naming;
 mod pipe;
+mod port;
 
-pub(crate) use driver::{Spawn, Tmux, TmuxError, WindowSpec};
+pub(crate) use driver::Tmux;
+pub(crate) use error::TmuxError;
+#[cfg(test)]
+#[allow(unused_imports, reason = "for supervisor unit tests")]
+pub(crate) use fake::{FAKE_SERVER_PID, FakeTmux};
+#[cfg(test)]
+#[allow(unused_imports, reason = "for supervisor unit tests")]
+pub(crate) use fake_call::{Call, Verb, WindowCall};
 pub(crate) use format::{NewPane, PaneRow};
 pub(crate) use naming::{session_name, socket_file, socket_name, stable_hash};
 pub(crate) use pipe::append_to;
+#[cfg(test)]
+pub(crate) use port::Batch;
+pub(crate) use port::{Spawn, TmuxPort, WindowSpec};

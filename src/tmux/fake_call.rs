@@ -1,0 +1,95 @@
+//! The calls `FakeTmux` records: each verb of `TmuxPort` with the arguments a test would
+//! check.
+
+/// The verbs of `TmuxPort`, to count calls and script failures. `new_window` goes through
+/// `new_windows`, so it shows as a batch of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    StartSession,
+    HasSession,
+    ServerPid,
+    NewWindows,
+    SplitWindow,
+    ListPanes,
+    CapturePane,
+    RespawnPane,
+    KillPane,
+    KillServer,
+    DisplayMessage,
+    Attach,
+}
+
+/// One window asked for in a `new_windows` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WindowCall {
+    pub(crate) name: String,
+    pub(crate) job: Option<String>,
+    pub(crate) argv: Vec<String>,
+    pub(crate) pipe: Option<String>,
+}
+
+/// One recorded call with its interesting arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Call {
+    StartSession {
+        session: String,
+        window: String,
+        argv: Vec<String>,
+    },
+    HasSession {
+        session: String,
+    },
+    ServerPid {
+        session: String,
+    },
+    NewWindows {
+        session: String,
+        windows: Vec<WindowCall>,
+    },
+    SplitWindow {
+        target: String,
+        job: Option<String>,
+        argv: Vec<String>,
+    },
+    ListPanes {
+        session: String,
+    },
+    CapturePane {
+        pane: String,
+    },
+    RespawnPane {
+        pane: String,
+        argv: Vec<String>,
+    },
+    KillPane {
+        pane: String,
+    },
+    KillServer,
+    DisplayMessage {
+        session: String,
+        message: String,
+    },
+    Attach {
+        pane: String,
+        switch_client: bool,
+    },
+}
+
+impl Call {
+    pub(crate) fn verb(&self) -> Verb {
+        match self {
+            Self::StartSession { .. } => Verb::StartSession,
+            Self::HasSession { .. } => Verb::HasSession,
+            Self::ServerPid { .. } => Verb::ServerPid,
+            Self::NewWindows { .. } => Verb::NewWindows,
+            Self::SplitWindow { .. } => Verb::SplitWindow,
+            Self::ListPanes { .. } => Verb::ListPanes,
+            Self::CapturePane { .. } => Verb::CapturePane,
+            Self::RespawnPane { .. } => Verb::RespawnPane,
+            Self::KillPane { .. } => Verb::KillPane,
+            Self::KillServer => Verb::KillServer,
+            Self::DisplayMessage { .. } => Verb::DisplayMessage,
+            Self::Attach { .. } => Verb::Attach,
+        }
+    }
+}
