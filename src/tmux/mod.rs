@@ -10,6 +10,8 @@ mod fake;
 #[cfg(test)]
 mod fake_call;
 mod format;
+#[cfg(test)]
+mod live_tests;
 mod naming;
 mod pipe;
 mod port;
