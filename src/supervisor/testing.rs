@@ -15,9 +15,7 @@ use crate::config::{Overrides, load};
 use crate::layout::load_layout;
 use crate::register::{JobEnd, JobRecord, Register};
 use crate::snapshot::Snapshot;
-use crate::tmux::{
-    Batch, FAKE_SERVER_PID, FakeTmux, NewPane, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec,
-};
+use crate::tmux::{Batch, FakeTmux, NewPane, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec};
 use crate::worker::{WorkerRecord, record_path};
 
 /// A live job record for tests.
@@ -132,7 +130,6 @@ impl Rig {
         std::fs::write(&sup.state.paths.tmux_socket_file, b"").expect("socket stand-in");
         // No pid: the fake server is never "gone" and is never sent a signal.
         sup.state.health.server_pid = None;
-        let _ = FAKE_SERVER_PID;
         Self {
             _dir: dir,
             sup,

@@ -1,6 +1,5 @@
 //! Task files: the model, the pure parser, the cached store and the dispatch queue.
 
-#[allow(dead_code, unused_imports, reason = "wired into dispatch next")]
 mod edit;
 mod model;
 mod parse;
@@ -8,8 +7,7 @@ mod queue;
 mod store;
 mod watch;
 
-#[allow(unused_imports, reason = "wired into dispatch next")]
-pub(crate) use edit::{EditError, mark_started};
+pub(crate) use edit::mark_started;
 #[cfg(test)]
 pub(crate) use model::TaskFields;
 pub(crate) use model::{InvalidTask, Priority, Status, Task};

@@ -37,7 +37,6 @@ pub(crate) enum TmuxError {
 impl TmuxError {
     /// tmux could not be asked, so nothing is known about the server: callers must treat
     /// this as "unknown", never as "no panes" or "no session".
-    #[allow(dead_code, reason = "for the supervisor being rewritten in parallel")]
     pub(crate) fn is_unanswered(&self) -> bool {
         matches!(
             self,

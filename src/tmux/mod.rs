@@ -19,11 +19,9 @@ mod port;
 pub(crate) use driver::Tmux;
 pub(crate) use error::TmuxError;
 #[cfg(test)]
-#[allow(unused_imports, reason = "for supervisor unit tests")]
-pub(crate) use fake::{FAKE_SERVER_PID, FakeTmux};
+pub(crate) use fake::FakeTmux;
 #[cfg(test)]
-#[allow(unused_imports, reason = "for supervisor unit tests")]
-pub(crate) use fake_call::{Call, Verb, WindowCall};
+pub(crate) use fake_call::{Call, Verb};
 pub(crate) use format::{NewPane, PaneRow};
 pub(crate) use naming::{session_name, socket_file, socket_name, stable_hash};
 pub(crate) use pipe::append_to;
