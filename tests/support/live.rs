@@ -151,6 +151,50 @@ impl Live {
         }
     }
 
+    /// Polls `check` every 50 ms until it holds, or fails the test naming `what`, like
+    /// `wait_for`, but never asks tmux anything, not even for the failure message: for
+    /// while the test's tmux server is stopped or gone.
+    pub(crate) fn wait_until(&self, what: &str, timeout: Duration, check: impl Fn(&Self) -> bool) {
+        let start = Instant::now();
+        while !check(self) {
+            if start.elapsed() > timeout {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}\nregister: {}\nsignals: {:?}",
+                    serde_json::to_string_pretty(&self.register()).unwrap_or_default(),
+                    self.signal_codes()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `tmux ARGS` on this test's server, killed after `timeout` (a stopped server never
+    /// answers): `None` when it did not finish in time.
+    pub(crate) fn tmux_within(&self, args: &[&str], timeout: Duration) -> Option<Output> {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE");
+        output_within(cmd, timeout).0
+    }
+
+    /// The pid of this test's tmux server, asked with a 5 s timeout.
+    pub(crate) fn server_pid(&self) -> Option<i32> {
+        let out = self.tmux_within(&["display-message", "-p", "#{pid}"], Duration::from_secs(5))?;
+        if !out.status.success() {
+            return None;
+        }
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// `warden ARGS`, killed after `limit`: the run (`None` when it had to be killed) and
+    /// how long it took.
+    pub(crate) fn run_within(&self, args: &[&str], limit: Duration) -> (Option<Run>, Duration) {
+        let (out, took) = output_within(self.command(args), limit);
+        (out.map(Run::from), took)
+    }
+
     pub(crate) fn socket_file(&self) -> PathBuf {
         let dir =
             std::env::var_os("TMUX_TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
@@ -160,6 +204,79 @@ impl Live {
     pub(crate) fn server_alive(&self) -> bool {
         self.tmux(&["list-sessions"]).status.success()
     }
+}
+
+/// Runs `cmd` (stdin closed, output captured), killing it after `limit`. Returns its
+/// output, or `None` when it was killed, and the time it took. The output is read on threads
+/// that are left behind when the command is killed, so a grandchild holding the pipes open
+/// cannot block the test.
+pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> (Option<Output>, Duration) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            let _ = tx.send(buf);
+        });
+        rx
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let took = start.elapsed();
+                // Whatever is still writing to the pipes gets a moment, not forever.
+                let wait = Duration::from_secs(2);
+                let output = Output {
+                    status,
+                    stdout: stdout.recv_timeout(wait).unwrap_or_default(),
+                    stderr: stderr.recv_timeout(wait).unwrap_or_default(),
+                };
+                return (Some(output), took);
+            }
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return (None, start.elapsed());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("failed to wait for {cmd:?}: {e}"),
+        }
+    }
+}
+
+/// Whether a process runs: its `/proc` entry exists and it is not a zombie (a pane process
+/// tmux has not reaped yet, or an orphan nobody reaps in a container, is gone for us).
+pub(crate) fn process_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(") ")
+                .map(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+        })
+        .unwrap_or(false)
 }
 
 fn nix_uid() -> u32 {
