@@ -30,6 +30,9 @@ fn init_logging(verbose: u8) {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         )
         .without_time()
+        // A log line that cannot be written (the supervisor's terminal died with its tmux
+        // server) is dropped; reporting it would write to the same dead stderr and panic.
+        .log_internal_errors(false)
         .try_init();
 }
 

@@ -41,6 +41,11 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
     if p.dirty || now.mono >= p.next_heartbeat {
         p.dirty = false;
         p.next_heartbeat = now.mono + state.config.heartbeat.interval.to_std().max(OBSERVE_EVERY);
+        // A fresh look first: dispatch only on what tmux said just now.
+        if !actions.contains(&Action::Observe) {
+            p.next_observe = now.mono + OBSERVE_EVERY;
+            actions.insert(0, Action::Observe);
+        }
         actions.push(Action::RunPass {
             mode: PassMode::Heartbeat,
             dispatched: false,
@@ -410,6 +415,13 @@ fn launched(
 ) -> Vec<Action> {
     let policy = crate::dispatch::Policy::from_config(&state.config.dispatch);
     let mut actions = state.jobs.launched(outcomes, &policy, now);
+    if let Some(error) = outcomes.iter().find_map(|(_, o)| match o {
+        LaunchOutcome::Unknown(e) => Some(e),
+        _ => None,
+    }) {
+        // Learned while launching: no more launches until a look at tmux is answered.
+        actions.extend(state.health.unanswered(error, now.wall));
+    }
     let mut made = Vec::new();
     for (job, outcome) in outcomes {
         let Some(record) = state.jobs.get(job) else {

@@ -92,6 +92,23 @@ impl Health {
         actions
     }
 
+    /// A call other than the look went unanswered (a launch): tmux is failing from now.
+    pub(crate) fn unanswered(&mut self, error: &str, now: DateTime<Utc>) -> Option<Action> {
+        if self.tmux_failing.is_some() {
+            return None;
+        }
+        self.tmux_failing = Some(Trouble {
+            since: now,
+            error: error.to_owned(),
+        });
+        Some(Action::Log {
+            level: Level::Warn,
+            message: format!(
+                "tmux does not answer ({error}); nothing is dispatched or judged until it does"
+            ),
+        })
+    }
+
     fn answered(&mut self, actions: &mut Vec<Action>) {
         if let Some(t) = self.tmux_failing.take() {
             actions.push(Action::Log {
