@@ -26,8 +26,9 @@ pub(crate) const OBSERVE_EVERY: Duration = Duration::from_secs(1);
 pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
     let mut actions = Vec::new();
     let p = &mut state.passes;
-    if now.mono >= p.next_observe {
-        p.next_observe = now.mono + OBSERVE_EVERY;
+    let due = |at: Option<std::time::Instant>| at.is_none_or(|t| now.mono >= t);
+    if due(p.next_observe) {
+        p.next_observe = Some(now.mono + OBSERVE_EVERY);
         actions.push(Action::Observe);
     }
     actions.extend(state.stop.tick(&state.jobs, now));
@@ -38,12 +39,13 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
         });
     }
     let p = &mut state.passes;
-    if p.dirty || now.mono >= p.next_heartbeat {
+    if p.dirty || due(p.next_heartbeat) {
         p.dirty = false;
-        p.next_heartbeat = now.mono + state.config.heartbeat.interval.to_std().max(OBSERVE_EVERY);
+        p.next_heartbeat =
+            Some(now.mono + state.config.heartbeat.interval.to_std().max(OBSERVE_EVERY));
         // A fresh look first: dispatch only on what tmux said just now.
         if !actions.contains(&Action::Observe) {
-            p.next_observe = now.mono + OBSERVE_EVERY;
+            p.next_observe = Some(now.mono + OBSERVE_EVERY);
             actions.insert(0, Action::Observe);
         }
         actions.push(Action::RunPass {
@@ -59,7 +61,11 @@ pub(crate) fn next_due(state: &State, now: std::time::Instant) -> std::time::Ins
     if state.passes.dirty {
         return now;
     }
-    let mut due = state.passes.next_observe.min(state.passes.next_heartbeat);
+    let (Some(observe), Some(heartbeat)) = (state.passes.next_observe, state.passes.next_heartbeat)
+    else {
+        return now;
+    };
+    let mut due = observe.min(heartbeat);
     for k in &state.stop.kills {
         due = due.min(k.deadline);
     }
@@ -71,7 +77,7 @@ pub(crate) fn next_due(state: &State, now: std::time::Instant) -> std::time::Ins
 
 /// A wrapper reported: look now (the record says what happened).
 pub(crate) fn on_report(state: &mut State, now: Now) -> Vec<Action> {
-    state.passes.next_observe = now.mono;
+    state.passes.next_observe = None;
     timers(state, now)
 }
 

@@ -97,7 +97,7 @@ impl Supervisor {
                 health: Health::default(),
                 stop: Stop::default(),
                 managers,
-                passes: Passes::new(std::time::Instant::now()),
+                passes: Passes::new(),
             },
             exec: Executor {
                 tier1,

@@ -27,8 +27,9 @@ pub(crate) struct Passes {
     pub(crate) panes: Option<Vec<PaneRow>>,
     /// Something changed (a job ended, a request): run a heartbeat at once.
     pub(crate) dirty: bool,
-    pub(crate) next_observe: Instant,
-    pub(crate) next_heartbeat: Instant,
+    /// When the next look and the next heartbeat are due; `None`: now.
+    pub(crate) next_observe: Option<Instant>,
+    pub(crate) next_heartbeat: Option<Instant>,
     /// The loop ends once the next heartbeat is published (the tmux server is gone and every
     /// job is settled).
     pub(crate) end_after_publish: bool,
@@ -37,14 +38,14 @@ pub(crate) struct Passes {
 }
 
 impl Passes {
-    pub(crate) fn new(now: Instant) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             current: None,
             last: None,
             panes: None,
             dirty: true,
-            next_observe: now,
-            next_heartbeat: now,
+            next_observe: None,
+            next_heartbeat: None,
             end_after_publish: false,
             done: false,
         }
