@@ -155,7 +155,7 @@ fn stop_workers(paths: &RuntimePaths, timeout: Duration) -> Result<ExitCode, Err
             job.stopped = true;
             changed = true;
         }
-        if changed && let Err(e) = save_register(&paths.register, &register) {
+        if changed && let Err(e) = save_register(&paths.register, &register, true) {
             tracing::warn!("{e}");
         }
     }

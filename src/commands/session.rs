@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
 use crate::supervisor::{Request, Response, RuntimePaths, Supervisor, SupervisorLock, request};
-use crate::tmux::{Spawn, Tmux, TmuxPort, WindowSpec};
+use crate::tmux::{Spawn, Tmux, TmuxError, TmuxPort, WindowSpec};
 
 fn exe() -> Result<PathBuf, Error> {
     std::env::current_exe().map_err(|source| Error::Run {
@@ -160,28 +160,29 @@ pub(crate) fn up(
         cwd: &loaded.root,
         env: &[],
     };
-    let tmux_err = Error::Tmux;
-    if tmux.has_session(&paths.session)? {
-        // Workers may still run from a supervisor that died: restart only its window.
-        let panes = tmux.list_panes(&paths.session).map_err(tmux_err)?;
-        match panes
-            .iter()
-            .find(|p| p.window_name == layout.supervisor_window && p.job.is_none())
-        {
-            Some(p) => tmux.respawn_pane(&p.pane_id, &spawn).map_err(tmux_err)?,
-            None => {
-                let spec = WindowSpec {
-                    name: &layout.supervisor_window,
-                    spawn,
-                    job: None,
-                    pipe: None,
-                };
-                tmux.new_window(&paths.session, &spec).map_err(tmux_err)?;
+    // A fresh start is one tmux call; an existing session (workers may still run from a
+    // supervisor that died) answers "duplicate session", and only its window is restarted.
+    match tmux.start_session(&paths.session, &layout.supervisor_window, &spawn, (200, 50)) {
+        Ok(_) => {}
+        Err(TmuxError::Refused { stderr, .. }) if stderr.contains("duplicate session") => {
+            let panes = tmux.list_panes(&paths.session)?;
+            match panes
+                .iter()
+                .find(|p| p.window_name == layout.supervisor_window && p.job.is_none())
+            {
+                Some(p) => tmux.respawn_pane(&p.pane_id, &spawn)?,
+                None => {
+                    let spec = WindowSpec {
+                        name: &layout.supervisor_window,
+                        spawn,
+                        job: None,
+                        pipe: None,
+                    };
+                    tmux.new_window(&paths.session, &spec)?;
+                }
             }
         }
-    } else {
-        tmux.start_session(&paths.session, &layout.supervisor_window, &spawn, (200, 50))
-            .map_err(tmux_err)?;
+        Err(e) => return Err(e.into()),
     }
     if !wait_until_up(&paths, Duration::from_secs(15)) {
         let screen = tmux

@@ -87,9 +87,11 @@ pub(crate) enum Action {
     /// Ask tmux for the session's panes; read the live jobs' records and log times, the
     /// socket file and the server's pid.
     Observe,
-    /// Write the register (atomically, with its backup).
+    /// Write the register (atomically, with its backup). `durable`: fsync'd, as every entry
+    /// must be before its job starts; otherwise atomic only (what a restart can rebuild).
     Save {
         then: AfterSave,
+        durable: bool,
     },
     /// One Tier 1 pass; `dispatched` once this pass's launches are done.
     RunPass {
@@ -97,9 +99,11 @@ pub(crate) enum Action {
         dispatched: bool,
     },
     /// Make the panes of saved jobs (worktree, log, window; a refused batch job by job).
+    /// `last`: the pass goes on once this part of the launch is done.
     Launch {
         jobs: Vec<String>,
         mode: PassMode,
+        last: bool,
     },
     /// Let a launched job's wrapper start its agent (its go file).
     Release {
@@ -230,6 +234,7 @@ pub(crate) enum Fact {
     Launched {
         mode: PassMode,
         outcomes: Vec<(String, LaunchOutcome)>,
+        last: bool,
     },
     /// A go file could not be made: the job's agent cannot start.
     ReleaseFailed {

@@ -21,6 +21,9 @@ use crate::heartbeat::Pass;
 /// How often live jobs are reconciled with their records and panes.
 pub(crate) const OBSERVE_EVERY: Duration = Duration::from_secs(1);
 
+/// Jobs launched (and released) together: about one tmux call's worth of windows.
+const LAUNCH_PART: usize = 12;
+
 /// What is due on every event: a look at the jobs, SIGKILLs, a save that failed, the
 /// heartbeat.
 pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
@@ -36,6 +39,7 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
         // The register catches up as soon as it can be written; dispatch waits for it.
         actions.push(Action::Save {
             then: AfterSave::Nothing,
+            durable: true,
         });
     }
     let p = &mut state.passes;
@@ -123,7 +127,11 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
                 actions
             }
         },
-        Fact::Launched { mode, outcomes } => launched(state, mode, &outcomes, now),
+        Fact::Launched {
+            mode,
+            outcomes,
+            last,
+        } => launched(state, mode, &outcomes, last, now),
         Fact::ReleaseFailed { job, error } => {
             let mut actions = Vec::new();
             if let Ok(register) = &mut state.jobs.register
@@ -138,6 +146,7 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
                 });
                 actions.push(Action::Save {
                     then: AfterSave::Nothing,
+                    durable: true,
                 });
             }
             actions.push(Action::Log {
@@ -262,7 +271,17 @@ fn saved(
                 actions.push(told);
             }
             if let AfterSave::Launch { jobs, mode } = then {
-                actions.push(Action::Launch { jobs, mode });
+                // In parts, each released as soon as its panes exist: agents start while tmux
+                // makes the next windows.
+                let parts: Vec<&[String]> = jobs.chunks(LAUNCH_PART).collect();
+                let n = parts.len();
+                for (i, part) in parts.into_iter().enumerate() {
+                    actions.push(Action::Launch {
+                        jobs: part.to_vec(),
+                        mode: mode.clone(),
+                        last: i + 1 == n,
+                    });
+                }
             }
             actions
         }
@@ -417,6 +436,7 @@ fn launched(
     state: &mut State,
     mode: PassMode,
     outcomes: &[(String, LaunchOutcome)],
+    last: bool,
     now: Now,
 ) -> Vec<Action> {
     let policy = crate::dispatch::Policy::from_config(&state.config.dispatch);
@@ -446,8 +466,16 @@ fn launched(
             });
         }
     }
-    if !made.is_empty() {
-        // One message per round: each is a tmux client call.
+    state.passes.dispatched.extend(made);
+    if last && !state.passes.dispatched.is_empty() {
+        // The panes' ids, once for the whole launch: a restart finds them again by their
+        // tags, so atomic is enough.
+        actions.push(Action::Save {
+            then: AfterSave::Nothing,
+            durable: false,
+        });
+        // One message per launch: each is a tmux client call.
+        let made = std::mem::take(&mut state.passes.dispatched);
         actions.push(Action::Notify {
             message: format!("warden: dispatched {}", made.join(", ")),
         });
@@ -479,10 +507,12 @@ fn launched(
             },
         });
     }
-    // The queue changed: take the pass again so the snapshot shows the new workers.
-    actions.push(Action::RunPass {
-        mode,
-        dispatched: true,
-    });
+    if last {
+        // The queue changed: take the pass again so the snapshot shows the new workers.
+        actions.push(Action::RunPass {
+            mode,
+            dispatched: true,
+        });
+    }
     actions
 }

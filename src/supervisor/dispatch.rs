@@ -159,6 +159,7 @@ fn enter(state: &mut State, tasks: &[&Task], mode: PassMode, now: Now) -> Vec<Ac
     }
     vec![Action::Save {
         then: AfterSave::Launch { jobs: ids, mode },
+        durable: true,
     }]
 }
 

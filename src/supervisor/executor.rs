@@ -66,17 +66,16 @@ impl Executor {
     pub(crate) fn execute(&mut self, action: Action, state: &mut State, now: Now) -> Option<Fact> {
         match action {
             Action::Observe => Some(Fact::Observed(Box::new(self.observe(state)))),
-            Action::Save { then } => {
+            Action::Save { then, durable } => {
                 let result = match &state.jobs.register {
-                    Ok(register) => {
-                        save_register(&state.paths.register, register).map_err(|e| SaveFailure {
+                    Ok(register) => save_register(&state.paths.register, register, durable)
+                        .map_err(|e| SaveFailure {
                             path: state.paths.register.clone(),
                             error: match e {
                                 crate::register::RegisterError::Write(w) => w.source.to_string(),
                                 other => other.to_string(),
                             },
-                        })
-                    }
+                        }),
                     // A broken register is never overwritten from memory.
                     Err(_) => Ok(()),
                 };
@@ -95,9 +94,13 @@ impl Executor {
                     pass,
                 })
             }
-            Action::Launch { jobs, mode } => {
+            Action::Launch { jobs, mode, last } => {
                 let outcomes = self.launch(state, &jobs);
-                Some(Fact::Launched { mode, outcomes })
+                Some(Fact::Launched {
+                    mode,
+                    outcomes,
+                    last,
+                })
             }
             Action::Release { job } => {
                 let go = state.paths.go_file(&job);

@@ -114,7 +114,10 @@ impl Jobs {
                     if let Some(j) = self.get_mut(&job) {
                         j.pane = Some(pane);
                         changed = true;
-                        actions.push(Action::Release { job });
+                        // Its wrapper waits for the go file unless its agent started already.
+                        if j.pid.is_none() {
+                            actions.push(Action::Release { job });
+                        }
                     }
                 }
                 JobUpdate::Output { job, at } => {
@@ -130,6 +133,7 @@ impl Jobs {
                 0,
                 Action::Save {
                     then: AfterSave::Nothing,
+                    durable: true,
                 },
             );
         }
@@ -164,9 +168,9 @@ impl Jobs {
         policy: &Policy,
         now: super::event::Now,
     ) -> Vec<Action> {
-        let mut actions = vec![Action::Save {
-            then: AfterSave::Nothing,
-        }];
+        // Releases first: the entries are on disk already (saved before any pane was made),
+        // so the agents need not wait for the panes' ids to be saved too.
+        let mut actions = Vec::new();
         let mut failed = None;
         let mut made = false;
         for (job, outcome) in outcomes {

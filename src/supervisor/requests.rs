@@ -132,6 +132,7 @@ fn retry(state: &mut State, task: &str, reply: ReplyId) -> Vec<Action> {
     vec![
         Action::Save {
             then: AfterSave::Nothing,
+            durable: true,
         },
         ok(
             reply,

@@ -30,6 +30,8 @@ pub(crate) struct Passes {
     /// When the next look and the next heartbeat are due; `None`: now.
     pub(crate) next_observe: Option<Instant>,
     pub(crate) next_heartbeat: Option<Instant>,
+    /// Jobs made by the launch in progress (`task as job`), told once it is done.
+    pub(crate) dispatched: Vec<String>,
     /// The loop ends once the next heartbeat is published (the tmux server is gone and every
     /// job is settled).
     pub(crate) end_after_publish: bool,
@@ -46,6 +48,7 @@ impl Passes {
             dirty: true,
             next_observe: None,
             next_heartbeat: None,
+            dispatched: Vec::new(),
             end_after_publish: false,
             done: false,
         }

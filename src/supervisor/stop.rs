@@ -64,6 +64,7 @@ impl Stop {
             vec![
                 Action::Save {
                     then: AfterSave::Nothing,
+                    durable: true,
                 },
                 Action::Signal {
                     jobs: vec![id],
@@ -92,6 +93,7 @@ impl Stop {
             if !live.is_empty() {
                 actions.push(Action::Save {
                     then: AfterSave::Nothing,
+                    durable: true,
                 });
                 actions.push(Action::Signal {
                     jobs: live,
