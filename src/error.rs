@@ -50,6 +50,8 @@ pub(crate) enum Error {
     Tmux(#[from] TmuxError),
     #[error(transparent)]
     Control(#[from] ControlError),
+    #[error(transparent)]
+    Write(#[from] crate::state::WriteError),
     /// The supervisor understood the request and cannot do it now.
     #[error("{0}")]
     Refused(Refusal),
@@ -116,6 +118,7 @@ impl Error {
             | Self::Supervisor(_)
             | Self::Io { .. }
             | Self::Run { .. }
+            | Self::Write(_)
             | Self::Failed(_)
             | Self::Stdout(_) => ExitCode::Failure,
         }

@@ -85,7 +85,16 @@ fn a_failing_task_brings_in_a_manager_window_with_its_pack() {
     assert_eq!(snapshot["escalation"]["budget_left"], 2);
     assert_eq!(snapshot["escalation"]["live_managers"][0], action["id"]);
     let list = live.run(&["escalations"]);
-    assert!(list.stdout.contains("spawn"), "{}", list.stdout);
+    assert!(list.stdout.contains("spawned"), "{}", list.stdout);
+    // Words a person reads, not type names.
+    assert!(
+        list.stdout.contains("manager e0001 (window) running"),
+        "{}",
+        list.stdout
+    );
+    for debug in ["Firing", "Window", "Spawned", "Intent", "Ended"] {
+        assert!(!list.stdout.contains(debug), "{debug} in:\n{}", list.stdout);
+    }
 }
 
 #[test]

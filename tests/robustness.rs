@@ -460,6 +460,21 @@ fn down_stops_a_supervisor_whose_control_socket_is_gone() {
     let supervisor = live.supervisor_pid().expect("the supervisor's pid");
     std::fs::remove_file(live.repo.path(".warden/warden.sock")).expect("delete warden.sock");
 
+    // A request to a supervisor that holds the lock but cannot be reached has its own code.
+    let dispatch = live.run(&["dispatch", "w"]);
+    assert_eq!(
+        dispatch.code, 10,
+        "unreachable supervisor: {}",
+        dispatch.stderr
+    );
+    assert!(
+        dispatch
+            .stderr
+            .contains(&format!("the supervisor (pid {supervisor}) holds the lock")),
+        "{}",
+        dispatch.stderr
+    );
+
     let (down, took) = live.run_within(&["down"], Duration::from_secs(30));
     let down = down.unwrap_or_else(|| panic!("`warden down` hung for {took:?} (killed)"));
     assert_eq!(

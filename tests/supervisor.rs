@@ -548,6 +548,25 @@ fn status_kill_and_dispatch_over_the_control_socket() {
         "a killed task is not redispatched by itself"
     );
 
+    let unknown = live.run(&["dispatch", "no-such-task"]);
+    assert_eq!(
+        unknown.code, 9,
+        "an unknown task has its own code: {}",
+        unknown.stderr
+    );
+    assert!(
+        unknown.stderr.contains("no task \"no-such-task\""),
+        "{}",
+        unknown.stderr
+    );
+    let idle = live.run(&["kill", "busy"]);
+    assert_eq!(idle.code, 12, "a refused request: {}", idle.stderr);
+    assert!(
+        idle.stderr.contains("busy has no running worker"),
+        "{}",
+        idle.stderr
+    );
+
     let again = live.run(&["dispatch", "busy"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     live.wait_for("a second job", WAIT, |l| l.jobs("busy").len() == 2);
@@ -560,7 +579,7 @@ fn status_kill_and_dispatch_over_the_control_socket() {
         second_up.stdout
     );
     let second_supervisor = live.run(&["supervise"]);
-    assert_ne!(second_supervisor.code, 0);
+    assert_eq!(second_supervisor.code, 8, "a held lock has its own code");
     assert!(
         second_supervisor
             .stderr

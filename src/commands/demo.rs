@@ -56,17 +56,12 @@ const TASKS: &[(&str, &str)] = &[
     ),
 ];
 
-fn other(e: impl std::fmt::Display) -> Error {
-    Error::Failed(e.to_string())
-}
-
 fn write(root: &Path, rel: &str, text: &str) -> Result<(), Error> {
     let path = root.join(rel);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(other)?;
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     }
-    std::fs::write(&path, text)
-        .map_err(|e| Error::Failed(format!("failed to write {}: {e}", path.display())))
+    std::fs::write(&path, text).map_err(Error::io("write", &path))
 }
 
 fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
@@ -77,7 +72,10 @@ fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
             root.join("scripts/fake-agent"),
             std::fs::Permissions::from_mode(0o755),
         )
-        .map_err(other)?;
+        .map_err(Error::io(
+            "make executable",
+            root.join("scripts/fake-agent"),
+        ))?;
     }
     let config = format!(
         "# The warden demo's repository: a fake agent instead of claude, short timings.\n\
@@ -107,7 +105,10 @@ fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
         "# Tasks\n\nNo front matter: not a task.\n",
     )?;
     let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output();
-    git(&["init", "-q"]).map_err(|e| Error::Failed(format!("failed to run git: {e}")))?;
+    git(&["init", "-q"]).map_err(|source| Error::Run {
+        what: "run git".to_owned(),
+        source,
+    })?;
     let _ = git(&["add", "-A"]);
     let _ = git(&[
         "-c",
@@ -130,7 +131,10 @@ fn warden(exe: &Path, root: &Path, args: &[&str]) -> Result<std::process::Output
         .env_remove("WARDEN_FAKE_NOW")
         .env_remove("WARDEN_CONFIG")
         .output()
-        .map_err(other)
+        .map_err(|source| Error::Run {
+            what: format!("run warden {}", args.join(" ")),
+            source,
+        })
 }
 
 fn json(path: &Path) -> serde_json::Value {
@@ -274,12 +278,18 @@ fn finished(root: &Path, seen: &Seen) -> bool {
 }
 
 pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> {
-    let exe = std::env::current_exe().map_err(other)?;
+    let exe = std::env::current_exe().map_err(|source| Error::Run {
+        what: "find the warden binary".to_owned(),
+        source,
+    })?;
     let dir = tempfile::Builder::new()
         .prefix("warden-demo-")
         .tempdir_in("/tmp")
-        .map_err(other)?;
-    let root: PathBuf = dir.path().canonicalize().map_err(other)?;
+        .map_err(Error::io("make a folder in", "/tmp"))?;
+    let root: PathBuf = dir
+        .path()
+        .canonicalize()
+        .map_err(Error::io("resolve", dir.path()))?;
     make_repo(&root, live_escalation)?;
     let tty = std::io::stdout().is_terminal();
     print(&format!(

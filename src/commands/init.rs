@@ -13,10 +13,6 @@ pub(crate) const WARDEN_TOML: &str = include_str!("../../templates/warden.toml")
 const DISPATCH: &str = include_str!("../../templates/dispatch");
 const JUST_RECIPE: &str = "\n# Supervise the task backlog with warden (replaces the old manage recipe).\nmanage:\n    warden up --attach\n";
 
-fn other(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Failed(format!("failed to write {}: {e}", path.display()))
-}
-
 /// Writes `text` to `path` unless it exists (or `force`). Says what happened.
 fn create(
     root: &Path,
@@ -31,13 +27,13 @@ fn create(
     }
     let existed = path.exists();
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| other(&path, e))?;
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     }
-    crate::state::write_atomic(&path, text.as_bytes()).map_err(|e| other(&path, e))?;
+    crate::state::write_atomic(&path, text.as_bytes())?;
     if executable {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| other(&path, e))?;
+            .map_err(Error::io("make executable", &path))?;
     }
     Ok(format!(
         "{} {rel}",
@@ -63,7 +59,7 @@ fn append(
         text.push('\n');
     }
     text.push_str(addition);
-    crate::state::write_atomic(&path, text.as_bytes()).map_err(|e| other(&path, e))?;
+    crate::state::write_atomic(&path, text.as_bytes())?;
     Ok(format!(
         "{} {rel} ({what})",
         if existing.is_empty() {
