@@ -168,7 +168,7 @@ pub(crate) enum ManagerMode {
 
 impl std::fmt::Display for ManagerMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Window => "window",
             Self::Oneshot => "one-shot",
         })

@@ -30,7 +30,7 @@ pub(crate) enum Phase {
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Intent => "decided, not started",
             Self::Spawned => "running",
             Self::Ended => "ended",
@@ -61,7 +61,7 @@ pub(crate) enum Outcome {
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Spawn => "spawned",
             Self::WouldSpawn => "would spawn",
             Self::Deliver => "delivered",

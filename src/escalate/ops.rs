@@ -23,7 +23,7 @@ pub(crate) enum AlertOp {
 
 impl fmt::Display for AlertOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Ack { .. } => "acknowledge",
             Self::Silence { .. } => "silence",
             Self::Resolve => "resolve",

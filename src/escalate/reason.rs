@@ -21,7 +21,7 @@ pub(crate) enum SuppressReason {
 
 impl fmt::Display for SuppressReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Cooldown => "cooling down after its last manager",
             Self::MaxLiveManagers => "the manager windows allowed are all running",
             Self::BudgetExhausted => "the hourly budget of managers is spent",
@@ -42,7 +42,7 @@ pub(crate) enum SpawnReason {
 
 impl fmt::Display for SpawnReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Firing => "new trouble",
             Self::StepUp => "a one-shot did not settle it",
         })

@@ -53,6 +53,10 @@ pub(crate) enum Tier2Mode {
     Step(Step),
     /// Only show the ledger in the snapshot.
     Fill,
+    /// tmux cannot be used (no answer, or its server is gone): no manager can start, so
+    /// Tier 2 does not step; the ledger is shown, and each new signal at or above
+    /// `min_severity` is announced once, so people still hear of it.
+    Hold,
 }
 
 /// SIGTERM first, SIGKILL for workers that outlive it.

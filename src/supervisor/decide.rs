@@ -352,7 +352,7 @@ fn finish_pass(state: &mut State, mode: &PassMode) -> Vec<Action> {
             Tier2Mode::Step(Step { skip_hold })
         } else {
             // No manager is started while tmux cannot be asked.
-            Tier2Mode::Fill
+            Tier2Mode::Hold
         }
     };
     let fill = Action::Tier2 {

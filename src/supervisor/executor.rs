@@ -416,6 +416,15 @@ impl Executor {
                 fill(&state.managers, &config, &mut pass.snapshot, now.wall);
                 Default::default()
             }
+            Tier2Mode::Hold => {
+                fill(&state.managers, &config, &mut pass.snapshot, now.wall);
+                super::tier2::Tier2Outcome {
+                    records: Vec::new(),
+                    announcements: state
+                        .managers
+                        .announce_new(&pass.snapshot.escalation.signals, config.min_severity),
+                }
+            }
             Tier2Mode::Step(opts) => Tier2Run {
                 paths: &state.paths,
                 config: &config,
@@ -454,10 +463,15 @@ impl Executor {
                 message: "no snapshot yet".to_owned(),
             };
         };
-        let Ok(ledger) = state.managers.ledger() else {
-            return Response::Error {
-                message: "the escalation ledger is unreadable".to_owned(),
-            };
+        let ledger = match state.managers.ledger() {
+            Ok(l) => l,
+            Err(e) => {
+                return Response::Refused {
+                    refusal: super::protocol::Refusal::LedgerUnreadable {
+                        error: e.to_string(),
+                    },
+                };
+            }
         };
         let keys: Vec<String> = ledger
             .state

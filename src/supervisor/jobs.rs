@@ -120,6 +120,7 @@ impl Jobs {
                         }
                     }
                 }
+                JobUpdate::Release { job } => actions.push(Action::Release { job }),
                 JobUpdate::Output { job, at } => {
                     if let Some(j) = self.get_mut(&job) {
                         j.last_output_at = Some(at);

@@ -39,14 +39,10 @@ impl Managers {
         self.dry_run != dry_run || self.ledger.is_err()
     }
 
-    /// With Tier 2 off, signals are still announced: each new one (by alert key) at or above
-    /// `min_severity`, once, until it clears.
+    /// With Tier 2 off (or held while tmux is out), signals are still announced: each new
+    /// one (by alert key) at or above `min_severity`, once, until it clears.
     pub(crate) fn announce_new(&mut self, signals: &[Signal], min: Severity) -> Vec<String> {
-        let now: BTreeSet<String> = signals
-            .iter()
-            .filter(|s| s.severity >= min)
-            .map(|s| alert_key(s.code, &s.subject))
-            .collect();
+        let now = keys(signals, min);
         let fresh = signals
             .iter()
             .filter(|s| {
@@ -58,4 +54,17 @@ impl Managers {
         self.announced = now;
         fresh
     }
+
+    /// Tier 2 stepped and told of these signals in its own way: they are not new later.
+    pub(crate) fn noted(&mut self, signals: &[Signal], min: Severity) {
+        self.announced = keys(signals, min);
+    }
+}
+
+fn keys(signals: &[Signal], min: Severity) -> BTreeSet<String> {
+    signals
+        .iter()
+        .filter(|s| s.severity >= min)
+        .map(|s| alert_key(s.code, &s.subject))
+        .collect()
 }

@@ -29,6 +29,9 @@ pub(crate) enum JobUpdate {
     Adopted { job: String, pane: String },
     /// New output since the last look.
     Output { job: String, at: DateTime<Utc> },
+    /// The job's pane is alive and its agent has not started long after its launch: its
+    /// go file was lost (a supervisor that died in between): release it again.
+    Release { job: String },
 }
 
 /// The facts for one reconcile.
@@ -58,6 +61,10 @@ pub(crate) struct Reconciled {
 /// How long a started job's pane may be missing, with tmux answering, before the job counts
 /// as lost: a wrapper whose pane was killed records its end within milliseconds.
 pub(crate) const LOST_AFTER: TimeDelta = TimeDelta::seconds(5);
+
+/// How long after its launch a job with a live pane may show no started agent before it is
+/// released again (a released wrapper starts its agent within milliseconds).
+pub(crate) const RELEASE_AGAIN_AFTER: TimeDelta = TimeDelta::seconds(5);
 
 fn ended(out: &mut Reconciled, job: &JobRecord, end: JobEnd, at: DateTime<Utc>) {
     out.updates.push(JobUpdate::Ended {
@@ -124,6 +131,10 @@ pub(crate) fn reconcile<'a>(
                     out.updates.push(JobUpdate::Adopted {
                         job: job.job.clone(),
                         pane: p.pane_id.clone(),
+                    });
+                } else if started.is_none() && job.started_at + RELEASE_AGAIN_AFTER <= facts.now {
+                    out.updates.push(JobUpdate::Release {
+                        job: job.job.clone(),
                     });
                 }
                 if let Some(&at) = facts.log_mtimes.get(&job.job)

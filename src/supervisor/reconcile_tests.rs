@@ -236,3 +236,31 @@ fn a_gone_server_names_itself_in_the_lost_reason() {
         [JobUpdate::Ended { end: JobEnd::Lost { reason }, .. }] if reason.starts_with("the tmux server is gone")
     ));
 }
+
+#[test]
+fn a_wrapper_still_waiting_long_after_its_launch_is_released_again() {
+    let live = [pane("%1", Some("j1"), false, None, None)];
+    let young = World::panes(live.to_vec()).run(&[job(
+        "j1",
+        Some("%1"),
+        RELEASE_AGAIN_AFTER.num_seconds() - 1,
+    )]);
+    assert!(young.updates.is_empty(), "{young:?}");
+    let old = World::panes(live.to_vec()).run(&[job(
+        "j1",
+        Some("%1"),
+        RELEASE_AGAIN_AFTER.num_seconds(),
+    )]);
+    assert_eq!(old.updates, [JobUpdate::Release { job: "j1".into() }]);
+    // Its agent started: nothing to release.
+    let mut w = World::panes(live.to_vec());
+    w.records = vec![record("j1", Some(5), None)];
+    let started = w.run(&[job("j1", Some("%1"), 600)]);
+    assert!(
+        !started
+            .updates
+            .iter()
+            .any(|u| matches!(u, JobUpdate::Release { .. })),
+        "{started:?}"
+    );
+}

@@ -158,7 +158,8 @@ impl Tier2Run<'_> {
             }
         }
         let signals = snapshot.escalation.signals.clone();
-        for decision in step(&mut ledger.state, &signals, &policy, now, opts) {
+        let decisions = step(&mut ledger.state, &signals, &policy, now, opts);
+        for decision in decisions {
             let record = self.carry_out(ledger, decision, snapshot, &signals, &policy, now);
             out.announcements.push(format!(
                 "warden: {}",
@@ -170,6 +171,7 @@ impl Tier2Run<'_> {
         if let Err(e) = self.save(ledger) {
             tracing::error!("{e}");
         }
+        managers.noted(&signals, config.min_severity);
         fill(managers, config, snapshot, now);
         out
     }
