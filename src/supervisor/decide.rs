@@ -296,6 +296,8 @@ fn saved(
             if let AfterSave::Launch { jobs, mode } = then {
                 // Nothing about these jobs exists anywhere but here: no pane is made.
                 state.jobs.take_back(&jobs);
+                // The pass again at once, so the snapshot says why.
+                state.passes.dirty = true;
                 if let PassMode::Dispatch { reply, .. } = &mode {
                     let why = gate(state, true, now)
                         .err()

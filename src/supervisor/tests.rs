@@ -364,3 +364,54 @@ fn alert_operations_are_refused_with_a_reason() {
         "{answer:?}"
     );
 }
+
+/// Bug 2: a deleted socket file under a live server; tmux recreates it on SIGUSR1.
+#[test]
+fn a_deleted_socket_is_recreated_by_signalling_the_live_server() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let mut rig = Rig::new(CONFIG);
+    rig.task("a", "status: ready");
+    rig.tick();
+    // A stand-in for the server: our own child, named `tmux` (its comm is the link's name).
+    let bin = rig.root().join("tmux");
+    std::os::unix::fs::symlink("/bin/sleep", &bin).expect("link");
+    let mut server = std::process::Command::new(&bin)
+        .arg("30")
+        .spawn()
+        .expect("a stand-in server");
+    let pid = i32::try_from(server.id()).expect("pid");
+    // The stand-in must have exec'd (its comm) before the supervisor looks at it.
+    let comm = format!("/proc/{pid}/comm");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&comm)
+        .map(|c| c.trim().to_owned())
+        .ok()
+        .as_deref()
+        != Some("tmux")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the stand-in never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    rig.sup.state.health.server_pid = Some(pid);
+    std::fs::remove_file(&rig.sup.state.paths.tmux_socket_file).expect("delete the socket");
+    rig.run_for(1);
+    let status = server.wait().expect("the stand-in ends");
+    assert_eq!(
+        status.signal(),
+        Some(libc_sigusr1()),
+        "SIGUSR1 asks tmux to recreate it"
+    );
+    assert!(rig.sup.state.health.socket_missing);
+    assert!(ended(&rig, "j000001").is_none(), "the worker never notices");
+    assert!(
+        rig.sup.state.health.tmux_gone.is_none(),
+        "a live server is not gone"
+    );
+}
+
+fn libc_sigusr1() -> i32 {
+    nix::sys::signal::Signal::SIGUSR1 as i32
+}
