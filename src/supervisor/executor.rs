@@ -16,7 +16,7 @@ use super::action::{
 use super::event::Now;
 use super::launch::Launcher;
 use super::managers::Managers;
-use super::pack::Packer;
+use super::pack::{PackFor, Packer};
 use super::protocol::Response;
 use super::state::State;
 use super::tier2::{Tier2Run, fill};
@@ -488,18 +488,16 @@ impl Executor {
             port: state.health.tmux_ok().then_some(self.port.as_ref()),
         };
         let policy = crate::escalate::Policy::from_config(&state.config.escalation).ok();
-        let snapshot = &pass.snapshot;
-        match packer.make(
-            &id,
-            state.managers.dry_run,
-            &keys,
+        match packer.make(&PackFor {
+            id: &id,
+            dry_run: state.managers.dry_run,
+            keys: &keys,
             ledger,
-            policy.as_ref(),
-            snapshot,
-            &snapshot.escalation.signals,
-            state.config.escalation.pack_max_bytes,
-            now.wall,
-        ) {
+            policy: policy.as_ref(),
+            snapshot: &pass.snapshot,
+            max_bytes: state.config.escalation.pack_max_bytes,
+            now: now.wall,
+        }) {
             Ok(made) => Response::Ok {
                 message: made.prompt_file.to_string_lossy().into_owned(),
             },

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use super::paths::RuntimePaths;
-use crate::detect::Signal;
 use crate::escalate::{Ledger, PackInput, Policy, build_pack, write_pack};
 use crate::snapshot::Snapshot;
 use crate::tmux::TmuxPort;
@@ -18,6 +17,21 @@ pub(crate) struct Packer<'a> {
     pub(crate) snapshot_dir: &'a std::path::Path,
     /// `None` while tmux does not answer: no live screens then.
     pub(crate) port: Option<&'a dyn TmuxPort>,
+}
+
+/// What a pack is for: the escalation (or manual pack) id, the alerts it covers, and the
+/// state it is made from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackFor<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) dry_run: bool,
+    pub(crate) keys: &'a [String],
+    pub(crate) ledger: &'a Ledger,
+    pub(crate) policy: Option<&'a Policy>,
+    /// The pass's snapshot; its signals are the pack's.
+    pub(crate) snapshot: &'a Snapshot,
+    pub(crate) max_bytes: u64,
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// A pack made: its folder and its prompt file.
@@ -40,44 +54,25 @@ impl Packer<'_> {
     }
 
     /// Builds and writes the pack for `keys`.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the pack's whole input, each needed"
-    )]
-    pub(crate) fn make(
-        &self,
-        id: &str,
-        dry_run: bool,
-        keys: &[String],
-        ledger: &Ledger,
-        policy: Option<&Policy>,
-        snapshot: &Snapshot,
-        signals: &[Signal],
-        max_bytes: u64,
-        now: DateTime<Utc>,
-    ) -> Result<Made, String> {
-        let dir = self.dir(id, dry_run);
-        let input = self.input(id, keys, ledger, policy, snapshot, signals, max_bytes, now);
-        let prompt_file = write_pack(&dir, &build_pack(&input))
+    pub(crate) fn make(&self, what: &PackFor<'_>) -> Result<Made, String> {
+        let dir = self.dir(what.id, what.dry_run);
+        let prompt_file = write_pack(&dir, &build_pack(&self.input(what)))
             .map_err(|e| format!("failed to write context pack {}: {e}", dir.display()))?;
         Ok(Made { dir, prompt_file })
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the pack's whole input, each needed"
-    )]
-    fn input(
-        &self,
-        id: &str,
-        keys: &[String],
-        ledger: &Ledger,
-        policy: Option<&Policy>,
-        snapshot: &Snapshot,
-        signals: &[Signal],
-        max_bytes: u64,
-        now: DateTime<Utc>,
-    ) -> PackInput {
+    fn input(&self, what: &PackFor<'_>) -> PackInput {
+        let PackFor {
+            id,
+            keys,
+            ledger,
+            policy,
+            snapshot,
+            max_bytes,
+            now,
+            ..
+        } = *what;
+        let signals = &snapshot.escalation.signals;
         let alerts: Vec<_> = keys
             .iter()
             .filter_map(|k| ledger.state.alerts.get(k).cloned())

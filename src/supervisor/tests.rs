@@ -258,13 +258,15 @@ fn a_dispatch_request_launches_and_answers_without_stepping_tier2() {
     let mut rig = Rig::new("[escalation]\nenabled = true\n");
     rig.task("a", "status: backlog");
     rig.tick();
-    let before = rig
-        .sup
-        .state
-        .managers
-        .ledger()
-        .map(|l| l.decisions.len())
-        .ok();
+    let decisions = |rig: &Rig| {
+        rig.sup
+            .state
+            .managers
+            .ledger()
+            .map(|l| l.decisions.len())
+            .ok()
+    };
+    let before = decisions(&rig);
     match rig.request(Request::Dispatch { task: "a".into() }) {
         Response::Ok { message } => assert_eq!(message, "dispatched a as j000001"),
         other => panic!("{other:?}"),
@@ -285,14 +287,11 @@ fn a_dispatch_request_launches_and_answers_without_stepping_tier2() {
             }
         }
     );
-    let after = rig
-        .sup
-        .state
-        .managers
-        .ledger()
-        .map(|l| l.decisions.len())
-        .ok();
-    assert_eq!(before, after, "a dispatch request never steps Tier 2");
+    assert_eq!(
+        before,
+        decisions(&rig),
+        "a dispatch request never steps Tier 2"
+    );
 }
 
 #[test]

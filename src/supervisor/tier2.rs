@@ -12,7 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::managers::Managers;
-use super::pack::Packer;
+use super::pack::{PackFor, Packer};
 use super::paths::RuntimePaths;
 use super::settle::{ManagerFacts, apply_settled, open_actions, settle_managers};
 use crate::config::{Escalation, ManagerMode};
@@ -198,17 +198,16 @@ impl Tier2Run<'_> {
                 action, mode, keys, ..
             } => {
                 let dry_run = ledger.dry_run;
-                let made = self.packer.make(
-                    action,
+                let made = self.packer.make(&PackFor {
+                    id: action,
                     dry_run,
                     keys,
                     ledger,
-                    Some(policy),
+                    policy: Some(policy),
                     snapshot,
-                    signals,
-                    self.config.pack_max_bytes,
+                    max_bytes: self.config.pack_max_bytes,
                     now,
-                );
+                });
                 let made = match made {
                     Ok(m) => m,
                     Err(e) => {
