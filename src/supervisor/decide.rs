@@ -22,7 +22,7 @@ use crate::heartbeat::Pass;
 pub(crate) const OBSERVE_EVERY: Duration = Duration::from_secs(1);
 
 /// Jobs launched (and released) together: about one tmux call's worth of windows.
-const LAUNCH_PART: usize = 12;
+const LAUNCH_PART: usize = 32;
 
 /// What is due on every event: a look at the jobs, SIGKILLs, a save that failed, the
 /// heartbeat.
