@@ -104,7 +104,9 @@ impl Executor {
             }
             Action::Release { job } => {
                 let go = state.paths.go_file(&job);
-                let made = std::fs::create_dir_all(&state.paths.jobs)
+                let made = go
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
                     .and_then(|()| std::fs::write(&go, b""));
                 made.err().map(|e| Fact::ReleaseFailed {
                     job,

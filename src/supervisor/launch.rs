@@ -29,6 +29,12 @@ pub(crate) enum LaunchError {
         #[source]
         source: std::io::Error,
     },
+    #[error("failed to make {path}: {source}")]
+    Release {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A job whose worktree and log exist, with its pane's command worked out.
@@ -232,6 +238,14 @@ impl Launcher<'_> {
         let _ = std::fs::remove_file(record_path(&self.paths.jobs, &record.job));
         let log = root.join(&record.log_path);
         self.log_header(&log, record)?;
+        // The wrapper's own folder for its go file: it watches that folder from its start.
+        let go = self.paths.go_file(&record.job);
+        if let Some(dir) = go.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| LaunchError::Release {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         let task_file = root.join(&task.path);
         let mut env = Placeholders::new(
             task.id(),
@@ -253,7 +267,7 @@ impl Launcher<'_> {
             job: record.job.clone(),
             record: record_path(&self.paths.jobs, &record.job),
             report: Some(self.paths.reports.clone()),
-            go: Some(self.paths.go_file(&record.job)),
+            go: Some(go),
             argv: record.argv.clone(),
         }
         .to_argv(self.exe);
@@ -278,7 +292,6 @@ impl Launcher<'_> {
         if let Some(dir) = log.parent() {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        std::fs::create_dir_all(&self.paths.jobs).map_err(err)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -68,8 +68,11 @@ impl RuntimePaths {
         self.worktrees.join(safe_name(task))
     }
 
+    /// The file that releases a job's wrapper, alone in a folder of its own: each waiting
+    /// wrapper watches only its own folder, so a launch of 200 does not wake 200 wrappers
+    /// for every file the others write.
     pub(crate) fn go_file(&self, job: &str) -> PathBuf {
-        self.jobs.join(format!("{job}.go"))
+        self.jobs.join(format!("{job}.release")).join("go")
     }
 
     /// The name of the layout the running (or last) supervisor uses, for `attach` and cron

@@ -65,8 +65,9 @@ impl WrapperArgs {
 /// the register may already say it never started, and a late start would run it twice.
 const GO_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Waits for the go file without spinning (inotify on its folder; a poll every 100 ms as a
-/// fallback where inotify is refused). True when it appeared; it is removed either way.
+/// Waits for the go file without spinning (inotify on its folder, which holds nothing else;
+/// a poll every 100 ms as a fallback where inotify is refused). True when it appeared; it
+/// and its folder are removed either way.
 fn wait_for_go(go: &Path, timeout: Duration) -> bool {
     use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
     let deadline = Instant::now() + timeout;
@@ -97,6 +98,11 @@ fn wait_for_go(go: &Path, timeout: Duration) -> bool {
         }
     };
     let _ = std::fs::remove_file(go);
+    // Its folder is its own (see `RuntimePaths::go_file`); an older layout's shared folder
+    // is not empty and stays.
+    if let Some(dir) = go.parent() {
+        let _ = std::fs::remove_dir(dir);
+    }
     found
 }
 
@@ -244,7 +250,8 @@ mod tests {
     #[test]
     fn the_go_file_releases_the_wrapper_and_its_absence_does_not() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let go = dir.path().join("j1.go");
+        std::fs::create_dir(dir.path().join("j1.release")).expect("its folder");
+        let go = dir.path().join("j1.release/go");
         let maker = {
             let go = go.clone();
             std::thread::spawn(move || {
@@ -256,6 +263,7 @@ mod tests {
         assert!(wait_for_go(&go, Duration::from_secs(10)));
         assert!(start.elapsed() < Duration::from_secs(5), "woken by inotify");
         assert!(!go.exists(), "consumed");
+        assert!(!dir.path().join("j1.release").exists(), "with its folder");
         maker.join().expect("thread");
         assert!(
             !wait_for_go(&go, Duration::from_millis(200)),
