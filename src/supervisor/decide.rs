@@ -69,14 +69,8 @@ pub(crate) fn next_due(state: &State, now: std::time::Instant) -> std::time::Ins
     else {
         return now;
     };
-    let mut due = observe.min(heartbeat);
-    for k in &state.stop.kills {
-        due = due.min(k.deadline);
-    }
-    if let Some(s) = state.stop.stopping {
-        due = due.min(s.deadline);
-    }
-    due
+    let due = observe.min(heartbeat);
+    state.stop.next_due().map_or(due, |stop| due.min(stop))
 }
 
 /// A wrapper reported: look now (the record says what happened).

@@ -133,6 +133,13 @@ impl Stop {
         ]
     }
 
+    /// When this part next needs the loop: a SIGKILL due, or the end of a stop's grace.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        let kills = self.kills.iter().map(|k| k.deadline);
+        let stop = self.stopping.map(|s| s.deadline + GRACE);
+        kills.chain(stop).min()
+    }
+
     /// True when a requested stop can finish: right away without `--kill-workers`, else
     /// once every worker ended or the timeout (and a short grace for records) passed.
     pub(crate) fn due(&self, jobs: &Jobs, now: Now) -> bool {
