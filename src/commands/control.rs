@@ -22,8 +22,8 @@ pub(crate) fn ask(
         Ok(answer) => Ok(answer),
         Err(e @ (ControlError::Connect { .. } | ControlError::Io { .. })) => {
             match SupervisorLock::probe(&paths.lock) {
-                Some(pid) => Err(Error::Unreachable {
-                    pid,
+                Some(holder) => Err(Error::Unreachable {
+                    pid: holder.pid,
                     root: paths.root.clone(),
                     source: e,
                 }),

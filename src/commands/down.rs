@@ -13,7 +13,7 @@ use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::register::{load_register, save_register};
-use crate::supervisor::{Refusal, Request, Response, RuntimePaths, SupervisorLock, request};
+use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock, request};
 use crate::tmux::{Tmux, TmuxPort};
 use crate::worker::{alive, read_record, record_path, signal_group};
 
@@ -26,7 +26,7 @@ pub(crate) fn down(
     timeout: HumanDuration,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
-    let Some(pid) = SupervisorLock::probe(&paths.lock) else {
+    let Some(pid) = SupervisorLock::probe(&paths.lock).map(|h| h.pid) else {
         if !kill_workers {
             print("no supervisor is running\n")?;
             return Ok(ExitCode::Ok);
@@ -116,7 +116,7 @@ fn stop_by_pid(paths: &RuntimePaths, pid: &str, timeout: Duration) -> Result<(),
 /// mark the register's live jobs stopped (not failures) under the lock.
 fn stop_workers(paths: &RuntimePaths, timeout: Duration) -> Result<ExitCode, Error> {
     let tmux = Tmux::new(paths.tmux_socket.clone());
-    let _lock = SupervisorLock::acquire(&paths.lock)?;
+    let _lock = SupervisorLock::acquire(&paths.lock, Role::Pass)?;
     let register = load_register(&paths.register).ok();
     let mut leaders: Vec<u32> = Vec::new();
     // tmux knows the pane processes; the records know them too when tmux cannot be asked.

@@ -11,7 +11,10 @@ use crate::config::LoadedConfig;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
-use crate::supervisor::{Request, Response, RuntimePaths, Supervisor, SupervisorLock, request};
+use crate::supervisor::{
+    LockError, PASS_WAIT, Request, Response, Role, RuntimePaths, StartLock, SuperviseError,
+    Supervisor, SupervisorLock, request,
+};
 use crate::tmux::{Spawn, Tmux, TmuxError, TmuxPort, WindowSpec};
 
 fn exe() -> Result<PathBuf, Error> {
@@ -101,9 +104,28 @@ pub(crate) fn dispatch_once(
     json: bool,
     flags: &OverrideArgs,
 ) -> Result<ExitCode, Error> {
-    let layout = RuntimePaths::new(&loaded).layout_name();
-    let (supervisor, view) = prepare(loaded, &layout, flags)?;
-    let snapshot = supervisor.run_once(&view[1..])?;
+    let paths = RuntimePaths::new(&loaded);
+    // A supervisor (running, or being started by `warden up`) dispatches already: one line,
+    // and nothing to do.
+    if StartLock::held(&paths.start_lock) {
+        print("warden up is starting a supervisor for this repository; it dispatches\n")?;
+        return Ok(ExitCode::Ok);
+    }
+    let (supervisor, view) = prepare(loaded, &paths.layout_name(), flags)?;
+    let snapshot = match supervisor.run_once(&view[1..]) {
+        Ok(s) => s,
+        Err(SuperviseError::Lock(LockError::Held { holder, .. })) => {
+            let who = match holder.role {
+                Some(Role::Pass) => "another cron pass",
+                _ => "a supervisor",
+            };
+            print(&format!(
+                "{who} ({holder}) holds this repository and dispatches; nothing to do\n"
+            ))?;
+            return Ok(ExitCode::Ok);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if json {
         print(&crate::snapshot::to_json(&snapshot)?)?;
     } else {
@@ -111,6 +133,10 @@ pub(crate) fn dispatch_once(
     }
     Ok(ExitCode::Ok)
 }
+
+/// How long an `up` waits for another `up` to finish starting the supervisor (which itself
+/// waits up to 15 s for its supervisor to answer).
+const START_WAIT: Duration = Duration::from_secs(40);
 
 /// Waits until the supervisor answers on its socket.
 fn wait_until_up(paths: &RuntimePaths, deadline: Duration) -> bool {
@@ -137,9 +163,12 @@ pub(crate) fn up(
     let paths = RuntimePaths::new(&loaded);
     let layout = load_layout(layout_name, &paths.user_layouts)?;
     let tmux = Tmux::new(paths.tmux_socket.clone());
-    if let Some(pid) = SupervisorLock::probe(&paths.lock) {
+    // Concurrent `up`s take turns: the first starts the supervisor, the others then find it.
+    let _start = StartLock::acquire(&paths.start_lock, START_WAIT)?;
+    // A cron pass holds the lock for a moment only: wait it out, then start.
+    if let Some(holder) = SupervisorLock::wait_out_pass(&paths.lock, PASS_WAIT) {
         print(&format!(
-            "warden is already running (supervisor pid {pid}, session {}, tmux -L {})\n",
+            "warden is already running ({holder}, session {}, tmux -L {})\n",
             paths.session, paths.tmux_socket
         ))?;
         return if attach_after {

@@ -12,7 +12,7 @@ use crate::escalate::{
     AlertOp, DecisionRecord, Ledger, apply_alert_op, ledger_path, load_ledger, save_ledger,
 };
 use crate::exit_code::ExitCode;
-use crate::supervisor::{Refusal, Request, Response, RuntimePaths, SupervisorLock};
+use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock};
 
 fn ask(paths: &RuntimePaths, req: &Request) -> Result<Response, Error> {
     super::control::ask(paths, req, Duration::from_secs(120))
@@ -97,7 +97,7 @@ pub(crate) fn alert_op(loaded: &LoadedConfig, key: &str, op: AlertOp) -> Result<
         Err(Error::NotRunning(_)) => {}
         Err(e) => return Err(e),
     }
-    let _lock = SupervisorLock::acquire(&paths.lock)?;
+    let _lock = SupervisorLock::acquire(&paths.lock, Role::Pass)?;
     let dry_run = loaded.config.escalation.dry_run;
     let path = ledger_path(&paths.state, dry_run);
     let mut ledger = load_ledger(&path, dry_run)?;

@@ -1,18 +1,61 @@
 //! One supervisor per repository: an exclusive `flock` on `.warden/supervisor.lock`, held for
-//! the supervisor's life and released by the kernel when it dies (even by SIGKILL), so a
-//! stale lock never blocks a restart. The file holds the pid, for messages.
+//! the supervisor's life (or a cron pass's) and released by the kernel when it dies (even by
+//! SIGKILL), so a stale lock never blocks a restart. The file says who holds it: the pid and
+//! the role, `<pid> supervisor` or `<pid> pass`.
+//!
+//! `warden up` itself holds a second lock, `.warden/start.lock`, from its first look until its
+//! supervisor answers: concurrent `up`s take turns (the later ones find the supervisor
+//! running), and a cron pass that finds it held leaves the dispatching to that supervisor.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
+/// What the holder of the supervisor's lock is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// `warden supervise`: the loop, for as long as it runs.
+    Supervisor,
+    /// `warden heartbeat --once --dispatch-ready`: one pass, then it lets go.
+    Pass,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Supervisor => "supervisor",
+            Self::Pass => "pass",
+        }
+    }
+}
+
+/// The lock's holder, as its file says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Holder {
+    pub(crate) pid: String,
+    /// `None` for a file written by an older warden (a pid alone).
+    pub(crate) role: Option<Role>,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.role {
+            Some(Role::Pass) => write!(f, "a cron pass, pid {}", self.pid),
+            _ => write!(f, "pid {}", self.pid),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LockError {
-    #[error("another supervisor is running for this repository (pid {pid}, lock {path})")]
-    Held { path: PathBuf, pid: String },
+    #[error("another supervisor is running for this repository ({holder}, lock {path})")]
+    Held { path: PathBuf, holder: Holder },
+    #[error("`warden up` did not finish starting a supervisor within {secs}s (lock {path})")]
+    Starting { path: PathBuf, secs: u64 },
     #[error("failed to lock {path}: {source}")]
     Io {
         path: PathBuf,
@@ -45,35 +88,59 @@ fn open(path: &Path) -> Result<File, LockError> {
         })
 }
 
-fn holder(path: &Path) -> String {
+fn holder(path: &Path) -> Holder {
     let mut text = String::new();
     let _ = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
-    let pid = text.trim();
-    if pid.is_empty() {
-        "unknown".to_owned()
-    } else {
-        pid.to_owned()
+    let mut words = text.split_whitespace();
+    let pid = words.next().unwrap_or("unknown").to_owned();
+    let role = match words.next() {
+        Some("supervisor") => Some(Role::Supervisor),
+        Some("pass") => Some(Role::Pass),
+        _ => None,
+    };
+    Holder { pid, role }
+}
+
+/// How often a waiting lock is tried again.
+const RETRY: Duration = Duration::from_millis(20);
+
+fn try_lock(path: &Path) -> Result<Option<Flock<File>>, LockError> {
+    match Flock::lock(open(path)?, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(Some(lock)),
+        Err((_, Errno::EWOULDBLOCK)) => Ok(None),
+        Err((_, e)) => Err(LockError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        }),
     }
 }
 
 impl SupervisorLock {
-    /// Takes the lock or says who holds it.
-    pub(crate) fn acquire(path: &Path) -> Result<Self, LockError> {
-        let file = open(path)?;
-        let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(lock) => lock,
-            Err((_, Errno::EWOULDBLOCK)) => {
+    /// Takes the lock for `role` or says who holds it.
+    pub(crate) fn acquire(path: &Path, role: Role) -> Result<Self, LockError> {
+        Self::acquire_after_passes(path, role, Duration::ZERO)
+    }
+
+    /// Takes the lock for `role`; while a cron pass holds it, waits up to `wait` for the pass
+    /// to finish (a pass takes a second or so). Another supervisor is refused at once.
+    pub(crate) fn acquire_after_passes(
+        path: &Path,
+        role: Role,
+        wait: Duration,
+    ) -> Result<Self, LockError> {
+        let deadline = Instant::now() + wait;
+        let mut lock = loop {
+            if let Some(lock) = try_lock(path)? {
+                break lock;
+            }
+            let held = holder(path);
+            if held.role != Some(Role::Pass) || Instant::now() >= deadline {
                 return Err(LockError::Held {
                     path: path.to_path_buf(),
-                    pid: holder(path),
+                    holder: held,
                 });
             }
-            Err((_, e)) => {
-                return Err(LockError::Io {
-                    path: path.to_path_buf(),
-                    source: e.into(),
-                });
-            }
+            std::thread::sleep(RETRY);
         };
         let io = |source| LockError::Io {
             path: path.to_path_buf(),
@@ -81,17 +148,63 @@ impl SupervisorLock {
         };
         lock.set_len(0).map_err(io)?;
         lock.rewind().map_err(io)?;
-        writeln!(lock, "{}", std::process::id()).map_err(io)?;
+        writeln!(lock, "{} {}", std::process::id(), role.as_str()).map_err(io)?;
         Ok(Self { _lock: lock })
     }
 
-    /// The holder's pid when a supervisor holds the lock now.
-    pub(crate) fn probe(path: &Path) -> Option<String> {
+    /// Who holds the lock now, if anyone.
+    pub(crate) fn probe(path: &Path) -> Option<Holder> {
         let file = File::options().read(true).write(true).open(path).ok()?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(_released_on_drop) => None,
             Err(_) => Some(holder(path)),
         }
+    }
+
+    /// Waits up to `wait` for a cron pass holding the lock to let go; the holder left then.
+    pub(crate) fn wait_out_pass(path: &Path, wait: Duration) -> Option<Holder> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match Self::probe(path) {
+                Some(h) if h.role == Some(Role::Pass) && Instant::now() < deadline => {
+                    std::thread::sleep(RETRY);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// `warden up`'s own lock, held from its first look until its supervisor answers.
+#[derive(Debug)]
+pub(crate) struct StartLock {
+    _lock: Flock<File>,
+}
+
+impl StartLock {
+    /// Takes the start lock, waiting up to `wait` for another `up` to finish.
+    pub(crate) fn acquire(path: &Path, wait: Duration) -> Result<Self, LockError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(lock) = try_lock(path)? {
+                return Ok(Self { _lock: lock });
+            }
+            if Instant::now() >= deadline {
+                return Err(LockError::Starting {
+                    path: path.to_path_buf(),
+                    secs: wait.as_secs(),
+                });
+            }
+            std::thread::sleep(RETRY);
+        }
+    }
+
+    /// An `up` is starting a supervisor now.
+    pub(crate) fn held(path: &Path) -> bool {
+        let Ok(file) = File::options().read(true).write(true).open(path) else {
+            return false;
+        };
+        Flock::lock(file, FlockArg::LockExclusiveNonblock).is_err()
     }
 }
 
@@ -104,15 +217,54 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("state/supervisor.lock");
         assert_eq!(SupervisorLock::probe(&path), None);
-        let lock = SupervisorLock::acquire(&path).expect("first");
-        let me = std::process::id().to_string();
+        let lock = SupervisorLock::acquire(&path, Role::Supervisor).expect("first");
+        let me = Holder {
+            pid: std::process::id().to_string(),
+            role: Some(Role::Supervisor),
+        };
         assert_eq!(SupervisorLock::probe(&path), Some(me.clone()));
-        match SupervisorLock::acquire(&path) {
-            Err(LockError::Held { pid, .. }) => assert_eq!(pid, me),
+        match SupervisorLock::acquire_after_passes(&path, Role::Supervisor, Duration::from_secs(5))
+        {
+            Err(LockError::Held { holder, .. }) => assert_eq!(holder, me, "refused at once"),
             other => panic!("expected Held, got {other:?}"),
         }
         drop(lock);
         assert_eq!(SupervisorLock::probe(&path), None);
-        assert!(SupervisorLock::acquire(&path).is_ok());
+        assert!(SupervisorLock::acquire(&path, Role::Supervisor).is_ok());
+    }
+
+    #[test]
+    fn a_supervisor_waits_out_a_cron_pass() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("supervisor.lock");
+        let pass = SupervisorLock::acquire(&path, Role::Pass).expect("the pass");
+        assert_eq!(
+            SupervisorLock::probe(&path).and_then(|h| h.role),
+            Some(Role::Pass)
+        );
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(pass);
+        });
+        let start = Instant::now();
+        SupervisorLock::acquire_after_passes(&path, Role::Supervisor, Duration::from_secs(10))
+            .expect("the supervisor gets it once the pass is done");
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        releaser.join().expect("thread");
+    }
+
+    #[test]
+    fn the_start_lock_makes_ups_take_turns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("start.lock");
+        assert!(!StartLock::held(&path));
+        let first = StartLock::acquire(&path, Duration::ZERO).expect("first");
+        assert!(StartLock::held(&path));
+        assert!(matches!(
+            StartLock::acquire(&path, Duration::from_millis(100)),
+            Err(LockError::Starting { .. })
+        ));
+        drop(first);
+        assert!(StartLock::acquire(&path, Duration::ZERO).is_ok());
     }
 }

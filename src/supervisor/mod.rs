@@ -30,7 +30,7 @@ mod testing;
 mod tests;
 
 pub(crate) use control::{ControlError, request};
-pub(crate) use lock::{LockError, SupervisorLock};
+pub(crate) use lock::{LockError, Role, StartLock, SupervisorLock};
 pub(crate) use paths::RuntimePaths;
 pub(crate) use protocol::{Refusal, Request, Response};
-pub(crate) use run::{SuperviseError, Supervisor};
+pub(crate) use run::{PASS_WAIT, SuperviseError, Supervisor};

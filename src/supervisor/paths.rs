@@ -17,6 +17,8 @@ pub(crate) struct RuntimePaths {
     /// `.warden/jobs/<job>.json`: the wrappers' records.
     pub(crate) jobs: PathBuf,
     pub(crate) lock: PathBuf,
+    /// Held by `warden up` while it starts a supervisor.
+    pub(crate) start_lock: PathBuf,
     /// The control socket (`warden status`, `dispatch`, `kill`, …), mode 0600.
     pub(crate) control: PathBuf,
     /// The datagram socket the wrappers report to.
@@ -41,6 +43,7 @@ impl RuntimePaths {
             register: state.join(REGISTER_FILE),
             jobs: state.join("jobs"),
             lock: state.join("supervisor.lock"),
+            start_lock: state.join("start.lock"),
             control: socket_path(&state, "warden.sock"),
             reports: socket_path(&state, "reports.sock"),
             user_layouts: state.join("layouts"),

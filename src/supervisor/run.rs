@@ -20,7 +20,7 @@ use super::event::{Event, Now};
 use super::executor::{Executor, Output};
 use super::health::Health;
 use super::jobs::Jobs;
-use super::lock::{LockError, SupervisorLock};
+use super::lock::{LockError, Role, SupervisorLock};
 use super::managers::Managers;
 use super::paths::RuntimePaths;
 use super::protocol::Response;
@@ -55,6 +55,9 @@ pub(crate) enum SuperviseError {
     #[error("the pass produced no snapshot")]
     NoSnapshot,
 }
+
+/// How long a starting supervisor waits for a cron pass that holds the lock.
+pub(crate) const PASS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The supervisor: its state and the executor that acts for it.
 #[derive(Debug)]
@@ -167,13 +170,18 @@ impl Supervisor {
                     cwd: &paths.root,
                     env: &[],
                 };
-                port.start_session(
+                match port.start_session(
                     &paths.session,
                     &self.state.layout.supervisor_window,
                     &spawn,
                     (200, 50),
-                )
-                .map_err(SuperviseError::Session)?;
+                ) {
+                    Ok(_) => {}
+                    // `warden up` made it a moment ago: it is there, use it.
+                    Err(TmuxError::Refused { stderr, .. })
+                        if stderr.contains("duplicate session") => {}
+                    Err(e) => return Err(SuperviseError::Session(e)),
+                }
                 port.server_pid(&paths.session)
                     .map_err(SuperviseError::Session)?
             }
@@ -185,7 +193,12 @@ impl Supervisor {
 
     /// Runs until SIGTERM/SIGINT, `warden down`, or the tmux server is gone.
     pub(crate) fn run(mut self, view_args: &[String]) -> Result<(), SuperviseError> {
-        let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
+        // A cron pass that holds the lock a moment is waited out, not fought.
+        let _lock = SupervisorLock::acquire_after_passes(
+            &self.state.paths.lock,
+            Role::Supervisor,
+            PASS_WAIT,
+        )?;
         let paths = self.state.paths.clone();
         if let Err(e) = crate::state::write_atomic(
             &paths.state.join("layout"),
@@ -254,7 +267,7 @@ impl Supervisor {
     /// One pass for cron (`heartbeat --once --dispatch-ready`): reconcile, dispatch, write
     /// the snapshot, return it. Refused while a supervisor runs (it dispatches already).
     pub(crate) fn run_once(mut self, view_args: &[String]) -> Result<Snapshot, SuperviseError> {
-        let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
+        let _lock = SupervisorLock::acquire(&self.state.paths.lock, Role::Pass)?;
         self.ensure_session(view_args)?;
         self.exec.output = Output::Silent;
         let now = Now::read();
