@@ -164,8 +164,12 @@ pub(crate) enum Action {
     ReplySnapshot {
         to: ReplyId,
     },
-    /// Write the escalation ledger.
-    SaveLedger,
+    /// `warden ack|silence|resolve`, on the ledger as it is on disk, and answer.
+    AlertOp {
+        key: String,
+        op: crate::escalate::AlertOp,
+        reply: ReplyId,
+    },
     /// Read `warden.toml` again (SIGHUP).
     Reload,
     /// Remove the session and its server (`warden down --kill-workers`).
@@ -201,8 +205,11 @@ pub(crate) struct Observation {
     pub(crate) socket_exists: bool,
     /// Whether the tmux server's process exists; `None` when its pid is unknown.
     pub(crate) server_alive: Option<bool>,
-    /// The register read again, when the one held could not be read.
+    /// The register read again: the one held could not be read, or the file changed since
+    /// warden last read or wrote it (an edit by hand).
     pub(crate) register: Option<Result<Register, crate::detect::RegisterProblem>>,
+    /// The register file's stamp now.
+    pub(crate) register_stamp: Option<crate::state::Stamp>,
 }
 
 /// How one job's launch went.
@@ -229,6 +236,15 @@ pub(crate) enum Fact {
     Saved {
         then: AfterSave,
         result: Result<(), SaveFailure>,
+        /// The file's stamp after warden's write.
+        stamp: Option<crate::state::Stamp>,
+    },
+    /// The register file changed since warden last read or wrote it: read again, not
+    /// overwritten.
+    RegisterChanged {
+        register: Result<Register, crate::detect::RegisterProblem>,
+        stamp: Option<crate::state::Stamp>,
+        then: AfterSave,
     },
     Passed {
         mode: PassMode,

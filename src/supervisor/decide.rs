@@ -100,7 +100,21 @@ pub(crate) fn on_shutdown(state: &mut State, now: Now) -> Vec<Action> {
 pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
     match fact {
         Fact::Observed(obs) => observed(state, &obs, now),
-        Fact::Saved { then, result } => saved(state, then, result, now),
+        Fact::Saved {
+            then,
+            result,
+            stamp,
+        } => {
+            if result.is_ok() {
+                state.jobs.stamp = stamp;
+            }
+            saved(state, then, result, now)
+        }
+        Fact::RegisterChanged {
+            register,
+            stamp,
+            then,
+        } => register_changed(state, register, stamp, then),
         Fact::Passed {
             mode,
             dispatched,
@@ -199,17 +213,26 @@ fn reply_of(mode: &PassMode) -> Option<ReplyId> {
 fn observed(state: &mut State, obs: &Observation, now: Now) -> Vec<Action> {
     let socket = state.paths.tmux_socket_file.clone();
     let mut actions = state.health.observe(obs, &socket, now.wall);
-    if let Some(register) = &obs.register
-        && state.jobs.register.is_err()
-        && register.is_ok()
-    {
-        // Fixed or restored by a person: dispatch resumes without a restart.
-        state.jobs.register = register.clone();
-        state.passes.dirty = true;
-        actions.push(Action::Log {
-            level: Level::Warn,
-            message: "the register is readable again; dispatch resumes".to_owned(),
-        });
+    if let Some(register) = &obs.register {
+        if state.jobs.register.is_err() {
+            if register.is_ok() {
+                // Fixed or restored by a person: dispatch resumes without a restart.
+                state.jobs.register = register.clone();
+                state.jobs.stamp = obs.register_stamp;
+                state.passes.dirty = true;
+                actions.push(Action::Log {
+                    level: Level::Warn,
+                    message: "the register is readable again; dispatch resumes".to_owned(),
+                });
+            }
+        } else {
+            actions.extend(register_changed(
+                state,
+                register.clone(),
+                obs.register_stamp,
+                AfterSave::Nothing,
+            ));
+        }
     }
     let gone = state.health.tmux_gone.is_some();
     let panes: Option<&[crate::tmux::PaneRow]> = match &obs.panes {
@@ -246,6 +269,41 @@ fn observed(state: &mut State, obs: &Observation, now: Now) -> Vec<Action> {
         // `warden up` starts afresh.
         state.passes.end_after_publish = true;
         state.passes.dirty = true;
+    }
+    actions
+}
+
+/// The register file was changed by someone else since warden last read or wrote it: it is
+/// read again, never overwritten from memory. What warden had not saved yet is made again
+/// from the records and panes at the next look; a launch waiting for this save is off.
+fn register_changed(
+    state: &mut State,
+    register: Result<crate::register::Register, crate::detect::RegisterProblem>,
+    stamp: Option<crate::state::Stamp>,
+    then: AfterSave,
+) -> Vec<Action> {
+    let path = state.paths.relative(&state.paths.register);
+    let mut actions = vec![Action::Log {
+        level: Level::Warn,
+        message: format!(
+            "{} changed since warden last wrote it (an edit by hand?); reading it again instead of overwriting it",
+            path.display()
+        ),
+    }];
+    state.jobs.register = register;
+    state.jobs.stamp = stamp;
+    state.jobs.unsaved = false;
+    state.passes.dirty = true;
+    if let AfterSave::Launch { mode, .. } = then {
+        if let PassMode::Dispatch { reply, .. } = &mode {
+            actions.push(refuse(
+                *reply,
+                Refusal::DispatchClosed {
+                    why: format!("{} changed by hand a moment ago; try again", path.display()),
+                },
+            ));
+        }
+        actions.extend(finish_pass(state, &mode));
     }
     actions
 }

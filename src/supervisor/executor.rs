@@ -67,6 +67,16 @@ impl Executor {
         match action {
             Action::Observe => Some(Fact::Observed(Box::new(self.observe(state)))),
             Action::Save { then, durable } => {
+                let path = &state.paths.register;
+                if state.jobs.register.is_ok() && crate::state::stamp(path) != state.jobs.stamp {
+                    // Edited by hand since warden last wrote it: theirs is read, not
+                    // overwritten.
+                    return Some(Fact::RegisterChanged {
+                        register: self.tier1.load_register(),
+                        stamp: crate::state::stamp(path),
+                        then,
+                    });
+                }
                 let result = match &state.jobs.register {
                     Ok(register) => save_register(&state.paths.register, register, durable)
                         .map_err(|e| SaveFailure {
@@ -79,7 +89,11 @@ impl Executor {
                     // A broken register is never overwritten from memory.
                     Err(_) => Ok(()),
                 };
-                Some(Fact::Saved { then, result })
+                Some(Fact::Saved {
+                    then,
+                    result,
+                    stamp: crate::state::stamp(path),
+                })
             }
             Action::RunPass { mode, dispatched } => {
                 let runtime = state.health.runtime();
@@ -201,13 +215,39 @@ impl Executor {
                 self.reply(to, response);
                 None
             }
-            Action::SaveLedger => {
-                if let Ok(ledger) = state.managers.ledger() {
-                    let path = ledger_path(&state.paths.state, ledger.dry_run);
-                    if let Err(e) = save_ledger(&path, ledger) {
-                        tracing::error!("{e}");
+            Action::AlertOp { key, op, reply } => {
+                // On the ledger as it is on disk now (a person may have edited it).
+                self.managers_for(state, state.config.escalation.dry_run);
+                let response = match state.managers.ledger_mut() {
+                    Err(e) => Response::Refused {
+                        refusal: super::protocol::Refusal::LedgerUnreadable {
+                            error: e.to_string(),
+                        },
+                    },
+                    Ok(ledger) => {
+                        match crate::escalate::apply_alert_op(&mut ledger.state, &key, op, now.wall)
+                        {
+                            Ok(message) => {
+                                let path = ledger_path(&state.paths.state, ledger.dry_run);
+                                match save_ledger(&path, ledger) {
+                                    Ok(()) => {
+                                        state.managers.stamp = crate::state::stamp(&path);
+                                        Response::Ok { message }
+                                    }
+                                    Err(e) => Response::Error {
+                                        message: e.to_string(),
+                                    },
+                                }
+                            }
+                            Err(e) => Response::Refused {
+                                refusal: super::protocol::Refusal::Alert {
+                                    error: e.to_string(),
+                                },
+                            },
+                        }
                     }
-                }
+                };
+                self.reply(reply, response);
                 None
             }
             Action::Reload => {
@@ -235,6 +275,7 @@ impl Executor {
 
     /// One look: panes, the live jobs' records and log times, the socket, the server.
     fn observe(&self, state: &State) -> Observation {
+        let register_stamp = crate::state::stamp(&state.paths.register);
         let panes = if state.health.tmux_gone.is_some() {
             // Nothing to ask: the server is gone.
             Ok(Vec::new())
@@ -269,11 +310,9 @@ impl Executor {
                 .server_pid
                 .and_then(|p| u32::try_from(p).ok())
                 .map(|p| alive_named(p, "tmux")),
-            register: state
-                .jobs
-                .register
-                .is_err()
+            register: (state.jobs.register.is_err() || register_stamp != state.jobs.stamp)
                 .then(|| self.tier1.load_register()),
+            register_stamp,
         }
     }
 
@@ -382,11 +421,22 @@ impl Executor {
     }
 
     /// Loads the ledger for `dry_run` when it is not (the mode changed, or it was broken).
+    /// Loads the ledger for `dry_run` when it is not loaded (the mode changed, or it was
+    /// broken), or when its file changed since warden last read or wrote it (an edit by
+    /// hand is read, never overwritten from memory).
     fn managers_for(&self, state: &mut State, dry_run: bool) {
-        if state.managers.stale(dry_run) {
-            let path = ledger_path(&state.paths.state, dry_run);
+        let path = ledger_path(&state.paths.state, dry_run);
+        let now = crate::state::stamp(&path);
+        let edited = !state.managers.stale(dry_run) && now != state.managers.stamp;
+        if edited {
+            tracing::warn!(
+                "{} changed since warden last wrote it; reading it again",
+                path.display()
+            );
+        }
+        if edited || state.managers.stale(dry_run) {
             let announced = std::mem::take(&mut state.managers.announced);
-            state.managers = Managers::new(dry_run, load_ledger(&path, dry_run));
+            state.managers = Managers::new(dry_run, load_ledger(&path, dry_run), now);
             state.managers.announced = announced;
         }
     }
@@ -447,6 +497,9 @@ impl Executor {
                 now.wall,
             ),
         };
+        // The ledger as written now is warden's own.
+        state.managers.stamp =
+            crate::state::stamp(&ledger_path(&state.paths.state, state.managers.dry_run));
         let super::tier2::Tier2Outcome {
             records,
             announcements,

@@ -185,6 +185,7 @@ mod tests {
             socket_exists: socket,
             server_alive: alive,
             register: None,
+            register_stamp: None,
         }
     }
 

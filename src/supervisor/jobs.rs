@@ -31,6 +31,9 @@ pub(crate) struct Jobs {
     /// Jobs whose pane was not seen while tmux answered, and since when.
     pub(crate) missing_since: BTreeMap<String, DateTime<Utc>>,
     pub(crate) launch_hold: Option<LaunchHold>,
+    /// The register file as warden last read or wrote it: a different file now was edited
+    /// by someone else, and is read again instead of being overwritten.
+    pub(crate) stamp: Option<crate::state::Stamp>,
 }
 
 /// The next job id: `j` and six digits, one more than any in the register.
@@ -45,12 +48,16 @@ pub(crate) fn next_job_id(register: &Register) -> String {
 }
 
 impl Jobs {
-    pub(crate) fn new(register: Result<Register, RegisterProblem>) -> Self {
+    pub(crate) fn new(
+        register: Result<Register, RegisterProblem>,
+        stamp: Option<crate::state::Stamp>,
+    ) -> Self {
         Self {
             register,
             unsaved: false,
             missing_since: BTreeMap::new(),
             launch_hold: None,
+            stamp,
         }
     }
 

@@ -14,14 +14,21 @@ pub(crate) struct Managers {
     pub(crate) ledger: Result<Ledger, LedgerError>,
     /// With Tier 2 off: the signal keys already announced, so each is announced once.
     pub(crate) announced: BTreeSet<String>,
+    /// The ledger file as warden last read or wrote it (see `Jobs::stamp`).
+    pub(crate) stamp: Option<crate::state::Stamp>,
 }
 
 impl Managers {
-    pub(crate) fn new(dry_run: bool, ledger: Result<Ledger, LedgerError>) -> Self {
+    pub(crate) fn new(
+        dry_run: bool,
+        ledger: Result<Ledger, LedgerError>,
+        stamp: Option<crate::state::Stamp>,
+    ) -> Self {
         Self {
             dry_run,
             ledger,
             announced: BTreeSet::new(),
+            stamp,
         }
     }
 

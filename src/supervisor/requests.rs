@@ -9,7 +9,6 @@ use super::event::Now;
 use super::protocol::{Refusal, Request, Response};
 use super::state::State;
 use crate::config::HumanDuration;
-use crate::escalate::apply_alert_op;
 
 fn ok(to: ReplyId, message: impl Into<String>) -> Action {
     Action::Reply {
@@ -87,23 +86,7 @@ pub(crate) fn request(
             }
             vec![pass(PassMode::Escalate { dry_run, reply })]
         }
-        Request::Alert { key, op } => match state.managers.ledger_mut() {
-            Err(e) => vec![refuse(
-                reply,
-                Refusal::LedgerUnreadable {
-                    error: e.to_string(),
-                },
-            )],
-            Ok(ledger) => match apply_alert_op(&mut ledger.state, &key, op, now.wall) {
-                Ok(message) => vec![Action::SaveLedger, ok(reply, message)],
-                Err(e) => vec![refuse(
-                    reply,
-                    Refusal::Alert {
-                        error: e.to_string(),
-                    },
-                )],
-            },
-        },
+        Request::Alert { key, op } => vec![Action::AlertOp { key, op, reply }],
         Request::Pack => vec![pass(PassMode::Pack { reply })],
     }
 }

@@ -80,9 +80,12 @@ impl Supervisor {
         let tier1 = Tier1::new(loaded).watching();
         let register = tier1.load_register();
         let dry_run = config.escalation.dry_run;
+        let ledger_file = ledger_path(&paths.state, dry_run);
+        let register_stamp = crate::state::stamp(&paths.register);
         let managers = Managers::new(
             dry_run,
-            load_ledger(&ledger_path(&paths.state, dry_run), dry_run),
+            load_ledger(&ledger_file, dry_run),
+            crate::state::stamp(&ledger_file),
         );
         let output = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
             Output::Redraw
@@ -96,7 +99,7 @@ impl Supervisor {
                 layout,
                 exe,
                 pid: std::process::id(),
-                jobs: Jobs::new(register),
+                jobs: Jobs::new(register, register_stamp),
                 health: Health::default(),
                 stop: Stop::default(),
                 managers,

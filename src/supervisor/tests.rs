@@ -414,3 +414,76 @@ fn a_deleted_socket_is_recreated_by_signalling_the_live_server() {
 fn libc_sigusr1() -> i32 {
     nix::sys::signal::Signal::SIGUSR1 as i32
 }
+
+/// Issue 9, item 13: the register edited by hand while the supervisor runs is read again,
+/// never overwritten from memory.
+#[test]
+fn a_register_edited_by_hand_is_read_again_not_overwritten() {
+    let mut rig = Rig::new(CONFIG);
+    rig.task("a", "status: ready");
+    rig.tick();
+    let path = rig.sup.state.paths.register.clone();
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    edited["retries"] = serde_json::json!({ "hand-edit": 7 });
+    std::fs::write(&path, serde_json::to_vec_pretty(&edited).expect("json")).expect("edit");
+    // The job ends: the supervisor saves, and the hand edit must survive it.
+    rig.record("j000001", Some(JobEnd::Exited { code: 0 }));
+    rig.run_for(2);
+    assert_eq!(ended(&rig, "j000001"), Some(JobEnd::Exited { code: 0 }));
+    assert_eq!(rig.saved().retries.get("hand-edit"), Some(&7), "kept");
+    // A broken edit is left as it is and stops dispatch.
+    std::fs::write(&path, b"{ broken").expect("break it");
+    rig.task("b", "status: ready");
+    rig.run_for(2);
+    assert_eq!(std::fs::read(&path).expect("read"), b"{ broken");
+    assert!(
+        rig.codes().contains(&"register_corrupt".to_owned()),
+        "{:?}",
+        rig.codes()
+    );
+    assert!(!windows_asked(&rig).iter().flatten().any(|j| j == "j000002"));
+}
+
+/// Issue 9, items 13 and 14: the ledger edited by hand is read again; an unreadable one is
+/// `needs_human` in the snapshot and in `warden status` alike.
+#[test]
+fn the_ledger_edited_by_hand_is_read_again_and_a_broken_one_needs_a_human() {
+    let mut rig = Rig::new("[escalation]\nenabled = true\n[heartbeat]\ninterval = \"1s\"\n");
+    rig.run_for(2);
+    let path = crate::escalate::ledger_path(&rig.sup.state.paths.state, false);
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    edited["state"]["silences"] =
+        serde_json::json!({ "repeated_failure/task:x": "2099-01-01T00:00:00Z" });
+    std::fs::write(&path, serde_json::to_vec_pretty(&edited).expect("json")).expect("edit");
+    rig.run_for(2);
+    let silences = rig
+        .sup
+        .state
+        .managers
+        .ledger()
+        .map(|l| l.state.silences.len())
+        .unwrap_or(0);
+    assert_eq!(silences, 1, "read again");
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert!(on_disk["state"]["silences"]["repeated_failure/task:x"].is_string());
+    std::fs::write(&path, b"{ broken").expect("break it");
+    rig.run_for(2);
+    assert!(
+        rig.snapshot().escalation.needs_human,
+        "the published snapshot"
+    );
+    match rig.request(Request::Status) {
+        Response::Snapshot { snapshot } => {
+            assert_eq!(snapshot["escalation"]["needs_human"], true, "warden status");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        b"{ broken",
+        "left alone"
+    );
+}
