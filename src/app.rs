@@ -161,6 +161,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             record,
             report,
             go,
+            env,
             argv,
         } => Ok(ExitCode::Raw(crate::worker::run_worker(
             &crate::worker::WrapperArgs {
@@ -168,6 +169,13 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 record: record.clone(),
                 report: report.clone(),
                 go: go.clone(),
+                env: env
+                    .iter()
+                    .map(|kv| match kv.split_once('=') {
+                        Some((k, v)) => (k.to_owned(), v.to_owned()),
+                        None => (kv.clone(), String::new()),
+                    })
+                    .collect(),
                 argv: argv.clone(),
             },
         ))),

@@ -221,6 +221,10 @@ pub(crate) enum Command {
         /// Start only once this file exists.
         #[arg(long)]
         go: Option<PathBuf>,
+        /// `NAME=VALUE` for the child's environment (tmux replaces a pane's PATH with its
+        /// client's, so PATH must be set here).
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
         /// The dispatch argv.
         #[arg(last = true, required = true)]
         argv: Vec<String>,

@@ -203,6 +203,41 @@ fn toml_syntax_error_names_the_line() {
 }
 
 #[test]
+fn a_whole_pack_in_one_argument_is_refused_before_anything_is_spent() {
+    // The old default (`["claude", "{prompt}"]` with a 200,000-byte pack) could never start
+    // once the pack was big: tmux refuses a command over ~16 KiB.
+    let repo = Repo::new();
+    repo.write(
+        "warden.toml",
+        "[escalation]\nenabled = true\nmanager_command = [\"claude\", \"{prompt}\"]\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    for needle in [
+        "warden.toml",
+        "escalation.manager_command",
+        "pack_max_bytes = 200000",
+        "{prompt_file}",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    // A pack small enough for one argument is fine; so is `{prompt}` with Tier 2 off.
+    repo.write(
+        "warden.toml",
+        "[escalation]\nenabled = true\npack_max_bytes = 12000\nmanager_command = [\"claude\", \"{prompt}\"]\n",
+    );
+    assert_eq!(repo.run(&["check"]).code, 0);
+    repo.write(
+        "warden.toml",
+        "[escalation]\nmanager_command = [\"claude\", \"{prompt}\"]\n",
+    );
+    assert_eq!(repo.run(&["check"]).code, 0);
+    // The defaults pass the pack by file.
+    repo.write("warden.toml", "[escalation]\nenabled = true\n");
+    assert_eq!(repo.run(&["check"]).code, 0);
+}
+
+#[test]
 fn unknown_config_keys_warn_and_carry_on() {
     let repo = Repo::new();
     repo.write(

@@ -98,6 +98,39 @@ fn a_failing_task_brings_in_a_manager_window_with_its_pack() {
 }
 
 #[test]
+fn the_manager_finds_its_pack_and_the_warden_that_brought_it_in() {
+    // Issue 9, item 16: the manager runs in the repository, so the pack names its own
+    // folder; `warden` (started here by an absolute path) comes first on the manager's PATH.
+    let live = Live::new(&config(
+        "manager_command = [\"sh\", \"-c\", \"{ command -v warden; printf '%s\\\\n' \\\"$WARDEN_BIN\\\"; } > \\\"$WARDEN_PACK_DIR/which.txt\\\"; sleep 60\"]\n",
+    ));
+    live.task("flaky", "status: ready\nfake: exit 1 0.1");
+    live.up(&[]);
+    live.wait_for("the manager to write which.txt", WAIT, |l| {
+        actions(l, false)
+            .first()
+            .and_then(|a| a["pack_dir"].as_str().map(std::path::PathBuf::from))
+            .is_some_and(|p| {
+                std::fs::read_to_string(p.join("which.txt")).is_ok_and(|t| t.lines().count() == 2)
+            })
+    });
+    let pack = std::path::PathBuf::from(
+        actions(&live, false)[0]["pack_dir"]
+            .as_str()
+            .expect("pack dir")
+            .to_owned(),
+    );
+    let which = std::fs::read_to_string(pack.join("which.txt")).expect("which.txt");
+    let bin = env!("CARGO_BIN_EXE_warden");
+    assert_eq!(which.lines().collect::<Vec<_>>(), [bin, bin], "{which}");
+    let context = std::fs::read_to_string(pack.join("context.md")).expect("context.md");
+    assert!(
+        context.contains(&format!("This pack is the folder `{}`", pack.display())),
+        "{context}"
+    );
+}
+
+#[test]
 fn one_shot_mode_records_the_exit_code() {
     let live = Live::new(&config(
         "mode = \"oneshot\"\noneshot_command = [\"scripts/fake-agent\", \"exit\", \"4\", \"--\", \"{prompt_file}\"]\n",

@@ -147,6 +147,7 @@ fn measure(
                 record: record_path(dir, job),
                 report: Some(report_path.clone()),
                 go: None,
+                env: Vec::new(),
                 argv: vec!["sh".into(), "-c".into(), child],
             }
             .to_argv(exe);

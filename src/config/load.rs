@@ -25,6 +25,9 @@ pub(crate) enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("failed to resolve the current directory: {0}")]
     Cwd(#[source] std::io::Error),
+    /// A combination of values that cannot work (each value is fine on its own).
+    #[error("failed to use config {path}: {message}")]
+    Invalid { path: String, message: String },
 }
 
 /// A config together with where it came from.
@@ -149,6 +152,18 @@ pub(crate) fn load(
         None => (Config::default(), Vec::new()),
     };
     overrides.apply(&mut config);
+    // Checked only when Tier 2 is on: an old `{prompt}` command does no harm while it is off.
+    if config.escalation.enabled
+        && let Err(message) = config.escalation.check()
+    {
+        return Err(ConfigError::Invalid {
+            path: file.as_ref().map_or_else(
+                || "(the defaults and flags)".to_owned(),
+                |f| f.display().to_string(),
+            ),
+            message,
+        });
+    }
     let root = match &file {
         Some(path) => path
             .parent()

@@ -166,6 +166,25 @@ pub(crate) enum ManagerMode {
     Oneshot,
 }
 
+impl Escalation {
+    /// `{prompt}` puts the whole pack in one argument: refused when the pack may be bigger
+    /// than an argument can be, before anything is spent on a manager that cannot start.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (key, argv) in [
+            ("escalation.manager_command", &self.manager_command),
+            ("escalation.oneshot_command", &self.oneshot_command),
+        ] {
+            if argv.iter().any(|a| a.contains("{prompt}")) && self.pack_max_bytes > PROMPT_ARG_MAX {
+                return Err(format!(
+                    "{key} passes the whole context pack as one argument ({{prompt}}), and escalation.pack_max_bytes = {} is more than one argument can carry ({PROMPT_ARG_MAX}: tmux refuses a command over about 16 KiB, Linux an argument over 128 KiB); pass the pack by file with {{prompt_file}}, or set pack_max_bytes to {PROMPT_ARG_MAX} or less",
+                    self.pack_max_bytes
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for ManagerMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(match self {
@@ -174,6 +193,15 @@ impl std::fmt::Display for ManagerMode {
         })
     }
 }
+
+/// The default managers' one-line prompt: the pack goes by file, whatever its size (a whole
+/// pack in one argument can exceed what tmux and the kernel accept).
+pub(crate) const MANAGER_PROMPT: &str = "You are the manager agent warden brought in for this repository. Read the context pack {prompt_file} and act on it.";
+
+/// Longest prompt a `{prompt}` argument may carry: tmux 3.3a refuses a command over about
+/// 16 KiB (the rest of the manager's command line and environment needs some of it), and
+/// Linux refuses a single argument over 128 KiB.
+pub(crate) const PROMPT_ARG_MAX: u64 = 12 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -237,8 +265,12 @@ impl Default for Escalation {
             max_live_managers: 1,
             mode: ManagerMode::Window,
             step_up_after: HumanDuration::from_mins(15),
-            manager_command: vec!["claude".to_owned(), "{prompt}".to_owned()],
-            oneshot_command: vec!["claude".to_owned(), "-p".to_owned(), "{prompt}".to_owned()],
+            manager_command: vec!["claude".to_owned(), MANAGER_PROMPT.to_owned()],
+            oneshot_command: vec![
+                "claude".to_owned(),
+                "-p".to_owned(),
+                MANAGER_PROMPT.to_owned(),
+            ],
             notify_command: Vec::new(),
             pack_max_bytes: 200_000,
         }

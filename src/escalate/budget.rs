@@ -29,11 +29,18 @@ impl Budget {
             .count()
     }
 
-    pub(crate) fn check(&self, log: &[DateTime<Utc>], now: DateTime<Utc>) -> Result<(), Refusal> {
+    /// `log`: the spawns that count toward the hour; `failed`: spawns that failed before
+    /// anything ran, which count only toward the spacing.
+    pub(crate) fn check(
+        &self,
+        log: &[DateTime<Utc>],
+        failed: &[DateTime<Utc>],
+        now: DateTime<Utc>,
+    ) -> Result<(), Refusal> {
         if Self::in_window(log, now) >= usize::try_from(self.per_hour).unwrap_or(usize::MAX) {
             return Err(Refusal::Exhausted);
         }
-        match log.iter().max() {
+        match log.iter().chain(failed).max() {
             Some(&last) if now < last + self.min_spacing.to_chrono() => Err(Refusal::TooSoon),
             _ => Ok(()),
         }
@@ -70,19 +77,26 @@ mod tests {
             per_hour: 3,
             min_spacing: HumanDuration::from_mins(10),
         };
-        assert_eq!(b.check(&[], t(0)), Ok(()));
-        assert_eq!(b.check(&[t(0)], t(9)), Err(Refusal::TooSoon));
-        assert_eq!(b.check(&[t(0)], t(10)), Ok(()));
+        assert_eq!(b.check(&[], &[], t(0)), Ok(()));
+        assert_eq!(b.check(&[t(0)], &[], t(9)), Err(Refusal::TooSoon));
+        assert_eq!(b.check(&[t(0)], &[], t(10)), Ok(()));
         assert_eq!(
-            b.check(&[t(0), t(10), t(20)], t(30)),
+            b.check(&[t(0), t(10), t(20)], &[], t(30)),
             Err(Refusal::Exhausted)
         );
         assert_eq!(
-            b.check(&[t(0), t(10), t(20)], t(60)),
+            b.check(&[t(0), t(10), t(20)], &[], t(60)),
             Ok(()),
             "the first fell out of the hour"
         );
         assert_eq!(b.left(&[t(0), t(10)], t(30)), 1);
+        // A failed spawn costs no budget but keeps the spacing.
+        assert_eq!(b.check(&[], &[t(0)], t(9)), Err(Refusal::TooSoon));
+        assert_eq!(
+            b.check(&[t(0), t(10)], &[t(20)], t(30)),
+            Ok(()),
+            "two of three spent"
+        );
     }
 
     #[test]
@@ -93,14 +107,14 @@ mod tests {
         };
         let log = [t(0), t(10), t(20)];
         // The clock goes back an hour: all three are "in the future" and still count.
-        assert_eq!(b.check(&log, t(-40)), Err(Refusal::Exhausted));
+        assert_eq!(b.check(&log, &[], t(-40)), Err(Refusal::Exhausted));
         let mut kept = log.to_vec();
         Budget::prune(&mut kept, t(-40));
         assert_eq!(kept.len(), 3, "nothing is lost");
         // Forward an hour: time passed; one spawn is allowed again, not a burst of many.
-        assert_eq!(b.check(&log, t(80)), Ok(()));
+        assert_eq!(b.check(&log, &[], t(80)), Ok(()));
         assert_eq!(
-            b.check(&[t(0), t(10), t(20), t(80)], t(81)),
+            b.check(&[t(0), t(10), t(20), t(80)], &[], t(81)),
             Err(Refusal::TooSoon)
         );
     }

@@ -96,8 +96,13 @@ pub(crate) struct EngineState {
     pub(crate) silences: BTreeMap<String, DateTime<Utc>>,
     pub(crate) live: Vec<LiveManager>,
     pub(crate) next_action: u64,
-    /// The budget refuses an escalation that is due: a person should look.
+    /// The budget refuses an escalation that is due, or a manager could not be started: a
+    /// person should look.
     pub(crate) needs_human: bool,
+    /// When spawns failed before anything ran. They cost no budget, but keep the spacing, so
+    /// a manager command that cannot start is not tried again at every pass.
+    #[serde(default)]
+    pub(crate) failed: Vec<DateTime<Utc>>,
 }
 
 /// What Tier 2 decided, with its reason.
@@ -333,7 +338,7 @@ pub(crate) fn step(
         suppress_once(state, &keys, SuppressReason::MaxLiveManagers, &mut out);
         return out;
     }
-    match policy.budget.check(&state.spawns, now) {
+    match policy.budget.check(&state.spawns, &state.failed, now) {
         Err(Refusal::Exhausted) => {
             state.needs_human = true;
             suppress_once(state, &keys, SuppressReason::BudgetExhausted, &mut out);
@@ -379,6 +384,33 @@ pub(crate) fn step(
         },
     });
     out
+}
+
+/// A spawn failed before anything ran (its pack, its ledger entry, its window, or a command
+/// that could not start): it gives back the budget it spent at `decided`, its alerts can be
+/// escalated again (after the spacing), and a person is told.
+pub(crate) fn spawn_failed(
+    state: &mut EngineState,
+    action: &str,
+    decided: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    if let Some(i) = state.spawns.iter().position(|&t| t == decided) {
+        state.spawns.remove(i);
+    }
+    state.failed.push(now);
+    Budget::prune(&mut state.failed, now);
+    for a in state.alerts.values_mut() {
+        if a.escalated.as_ref().is_some_and(|e| e.action == action) {
+            a.escalated = None;
+            a.suppressed = None;
+            if state.cooldowns.get(&a.key) == Some(&decided) {
+                state.cooldowns.remove(&a.key);
+            }
+        }
+    }
+    manager_ended(state, action);
+    state.needs_human = true;
 }
 
 /// A manager ended (its window closed, its one-shot exited).

@@ -13,10 +13,11 @@ mod reason;
 mod tests;
 
 pub(crate) use alert::{AlertState, alert_key};
-pub(crate) use engine::{Decision, Policy, Step, manager_ended, step};
+pub(crate) use engine::{Decision, Policy, Step, manager_ended, spawn_failed, step};
 pub(crate) use ledger::{
     ActionRecord, DecisionRecord, Ledger, LedgerError, Outcome, Phase, ledger_path, load_ledger,
     save_ledger,
 };
 pub(crate) use ops::{AlertOp, apply_alert_op};
-pub(crate) use pack::{PackInput, build_pack, write_pack};
+pub(crate) use pack::{PackInput, StepUp, build_pack, write_pack};
+pub(crate) use reason::SpawnReason;

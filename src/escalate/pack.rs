@@ -14,6 +14,10 @@ use crate::detect::Signal;
 pub(crate) struct PackInput {
     pub(crate) id: String,
     pub(crate) repository: String,
+    /// The pack's own folder, absolute: the manager runs in the repository, not here.
+    pub(crate) dir: String,
+    /// A step-up from a one-shot: which one, and the tail of what it printed.
+    pub(crate) step_up: Option<StepUp>,
     pub(crate) alerts: Vec<Alert>,
     /// The current signals behind the alerts (for their evidence).
     pub(crate) signals: Vec<Signal>,
@@ -30,6 +34,15 @@ pub(crate) struct PackInput {
     pub(crate) recent_decisions: Vec<String>,
     pub(crate) budget_left: u32,
     pub(crate) max_bytes: usize,
+}
+
+/// A manager window brought in because a one-shot did not settle the trouble.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StepUp {
+    /// The one-shot's action id.
+    pub(crate) from: String,
+    /// The tail of its output (escapes stripped).
+    pub(crate) output: Vec<u8>,
 }
 
 /// `docs/manager-guide.md`, built in.
@@ -54,6 +67,9 @@ pub(crate) fn build_pack(input: &PackInput) -> Vec<(String, Vec<u8>)> {
     }
     for (job, text) in &input.screens {
         others.push((format!("screens/{job}.txt"), text.clone().into_bytes()));
+    }
+    if let Some(step) = &input.step_up {
+        others.push((format!("oneshot-{}.log", step.from), step.output.clone()));
     }
     others.push((
         "git.txt".to_owned(),
@@ -107,6 +123,21 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
          what can be fixed, and tell warden when it is handled.\n",
         input.repository
     );
+    let _ = writeln!(
+        s,
+        "This pack is the folder `{dir}`: every file named below is in it (you run in the \
+         repository, so use this path). Read `{dir}/manager-guide.md` first.\n",
+        dir = input.dir
+    );
+    if let Some(step) = &input.step_up {
+        let _ = writeln!(
+            s,
+            "## A step-up\n\nA one-shot manager (`{from}`) was brought in for this trouble \
+             before you, and it is still firing: you are the manager window now. What it \
+             printed is in `oneshot-{from}.log`; carry on from there rather than starting over.\n",
+            from = step.from
+        );
+    }
     let _ = writeln!(s, "## Firing alerts\n");
     let mut alerts: Vec<&Alert> = input.alerts.iter().collect();
     alerts.sort_by(|a, b| a.key.cmp(&b.key));
@@ -136,8 +167,8 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
     let _ = writeln!(
         s,
         "\n## What to do\n\n\
-         0. Read `manager-guide.md` in this folder first: your role and your limits.\n\
-         1. Read the evidence in this folder: the task files (`tasks/`), the tails of their \
+         0. Read `manager-guide.md` in the pack's folder first: your role and your limits.\n\
+         1. Read the evidence in the pack's folder: the task files (`tasks/`), the tails of their \
             dispatch logs (`logs/`), the last screens of their panes (`screens/`), `git.txt`, \
             the snapshot and the recent decisions (`ledger.txt`).\n\
          2. Find the cause. A task that keeps failing usually needs a clearer task file, a \
@@ -161,10 +192,11 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nWhile you work, new alerts for you are appended to `updates.md` in this folder. When \
-         you are done, write what you did to `manager-notes.md` here, then exit.\n\
+        "\nWhile you work, new alerts for you are appended to `{dir}/updates.md`. When you are \
+         done, write what you did to `{dir}/manager-notes.md`, then exit.\n\
          Manager spawns left in this hour's budget: {}.",
-        input.budget_left
+        input.budget_left,
+        dir = input.dir
     );
     s
 }
@@ -203,6 +235,8 @@ mod tests {
         PackInput {
             id: id.into(),
             repository: "/repo".into(),
+            dir: format!("/repo/tasks/logs/task_manager/escalations/{id}"),
+            step_up: None,
             alerts: vec![Alert::open(&sig, 1, sig.since)],
             signals: vec![sig],
             snapshot_json: "{}".into(),
@@ -243,9 +277,36 @@ mod tests {
             "warden resolve",
             "What not to do",
             "budget: 2",
+            // Where the pack is: the manager runs in the repository, not in this folder.
+            "This pack is the folder `/repo/tasks/logs/task_manager/escalations/e0001`",
+            "/repo/tasks/logs/task_manager/escalations/e0001/manager-guide.md",
+            "/repo/tasks/logs/task_manager/escalations/e0001/updates.md",
         ] {
             assert!(context.contains(needle), "{needle}: {context}");
         }
+        assert!(!context.contains("step-up"), "not a step-up");
+    }
+
+    #[test]
+    fn a_step_up_says_so_and_carries_the_one_shots_output() {
+        let mut step = input("e0002", 200_000);
+        step.step_up = Some(StepUp {
+            from: "e0001".into(),
+            output: b"tried: restarted the flaky test\n".to_vec(),
+        });
+        let files = build_pack(&step);
+        let context = String::from_utf8_lossy(&files[0].1).into_owned();
+        assert!(context.contains("## A step-up"), "{context}");
+        assert!(
+            context.contains("A one-shot manager (`e0001`)"),
+            "{context}"
+        );
+        assert!(context.contains("`oneshot-e0001.log`"), "{context}");
+        let log = files
+            .iter()
+            .find(|(n, _)| n == "oneshot-e0001.log")
+            .expect("the one-shot's output");
+        assert_eq!(log.1, b"tried: restarted the flaky test\n");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::engine::EngineState;
 use super::ops::AlertOpError;
-use super::reason::{SpawnReason, SuppressReason};
+use super::reason::SuppressReason;
 use super::*;
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::{Evidence, Severity, Signal, SignalCode, Subject};

@@ -552,6 +552,7 @@ impl Executor {
             snapshot: &pass.snapshot,
             max_bytes: state.config.escalation.pack_max_bytes,
             now: now.wall,
+            step_up: false,
         }) {
             Ok(made) => Response::Ok {
                 message: made.prompt_file.to_string_lossy().into_owned(),

@@ -268,6 +268,7 @@ impl Launcher<'_> {
             record: record_path(&self.paths.jobs, &record.job),
             report: Some(self.paths.reports.clone()),
             go: Some(go),
+            env: Vec::new(),
             argv: record.argv.clone(),
         }
         .to_argv(self.exe);

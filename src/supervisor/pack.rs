@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use super::paths::RuntimePaths;
-use crate::escalate::{Ledger, PackInput, Policy, build_pack, write_pack};
+use crate::escalate::{Ledger, PackInput, Policy, StepUp, build_pack, write_pack};
 use crate::snapshot::Snapshot;
 use crate::tmux::TmuxPort;
 
@@ -17,6 +17,14 @@ pub(crate) struct Packer<'a> {
     pub(crate) snapshot_dir: &'a std::path::Path,
     /// `None` while tmux does not answer: no live screens then.
     pub(crate) port: Option<&'a dyn TmuxPort>,
+}
+
+/// The last 200 lines of a log, terminal escapes stripped.
+fn tail(path: &std::path::Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    let text = crate::logs::strip_escapes(&bytes);
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    Some(lines[lines.len().saturating_sub(200)..].join(&b'\n'))
 }
 
 /// What a pack is for: the escalation (or manual pack) id, the alerts it covers, and the
@@ -32,6 +40,8 @@ pub(crate) struct PackFor<'a> {
     pub(crate) snapshot: &'a Snapshot,
     pub(crate) max_bytes: u64,
     pub(crate) now: DateTime<Utc>,
+    /// A window stepping up from a one-shot that did not settle the trouble.
+    pub(crate) step_up: bool,
 }
 
 /// A pack made: its folder and its prompt file.
@@ -56,12 +66,12 @@ impl Packer<'_> {
     /// Builds and writes the pack for `keys`.
     pub(crate) fn make(&self, what: &PackFor<'_>) -> Result<Made, String> {
         let dir = self.dir(what.id, what.dry_run);
-        let prompt_file = write_pack(&dir, &build_pack(&self.input(what)))
+        let prompt_file = write_pack(&dir, &build_pack(&self.input(what, &dir)))
             .map_err(|e| format!("failed to write context pack {}: {e}", dir.display()))?;
         Ok(Made { dir, prompt_file })
     }
 
-    fn input(&self, what: &PackFor<'_>) -> PackInput {
+    fn input(&self, what: &PackFor<'_>, dir: &std::path::Path) -> PackInput {
         let PackFor {
             id,
             keys,
@@ -95,14 +105,22 @@ impl Packer<'_> {
             .collect();
         let log_tails = tasks
             .iter()
-            .filter_map(|t| {
-                let bytes = std::fs::read(self.paths.log_for(t)).ok()?;
-                let text = crate::logs::strip_escapes(&bytes);
-                let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
-                let tail = lines[lines.len().saturating_sub(200)..].join(&b'\n');
-                Some((t.clone(), tail))
-            })
+            .filter_map(|t| Some((t.clone(), tail(&self.paths.log_for(t))?)))
             .collect();
+        // The one-shot this window steps up from: the newest one for any of these alerts.
+        let step_up = what
+            .step_up
+            .then(|| {
+                ledger.actions.iter().rev().find(|a| {
+                    a.mode == crate::config::ManagerMode::Oneshot
+                        && a.keys.iter().any(|k| keys.contains(k))
+                })
+            })
+            .flatten()
+            .map(|a| StepUp {
+                from: a.id.clone(),
+                output: tail(&a.pack_dir.join("output.log")).unwrap_or_default(),
+            });
         let screens = match self.port {
             Some(port) => snapshot
                 .workers
@@ -139,6 +157,8 @@ impl Packer<'_> {
         PackInput {
             id: id.to_owned(),
             repository: root.to_string_lossy().into_owned(),
+            dir: dir.to_string_lossy().into_owned(),
+            step_up,
             alerts,
             signals: signals.to_vec(),
             snapshot_json: crate::snapshot::to_json(snapshot).unwrap_or_default(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::escalate::{ActionRecord, Ledger, Phase, manager_ended};
+use crate::escalate::{ActionRecord, Ledger, Phase, manager_ended, spawn_failed};
 use crate::register::JobEnd;
 use crate::tmux::PaneRow;
 use crate::worker::WorkerRecord;
@@ -139,14 +139,20 @@ pub(crate) fn apply_settled(ledger: &mut Ledger, updates: Vec<ManagerUpdate>) ->
                 exit,
                 error,
             } => {
+                let mut decided = None;
                 if let Some(a) = ledger.action_mut(&id) {
                     a.phase = Phase::Failed;
                     a.ended_at = Some(ended_at);
                     a.exit = exit;
                     notes.push(format!("warden: escalation {id} failed: {error}"));
                     a.error = Some(error);
+                    decided = Some(a.created_at);
                 }
-                manager_ended(&mut ledger.state, &id);
+                // Nothing ran: the spawn gives its budget back and a person is told.
+                match decided {
+                    Some(at) => spawn_failed(&mut ledger.state, &id, at, ended_at),
+                    None => manager_ended(&mut ledger.state, &id),
+                }
             }
         }
     }

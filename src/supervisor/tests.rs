@@ -487,3 +487,37 @@ fn the_ledger_edited_by_hand_is_read_again_and_a_broken_one_needs_a_human() {
         "left alone"
     );
 }
+
+/// Issue 9, item 15: a manager that cannot be started gives its budget back, leaves its
+/// alerts to be escalated again, and tells a person; it is not tried at every pass.
+#[test]
+fn a_manager_that_cannot_start_gives_its_budget_back() {
+    let mut rig = Rig::new(
+        "[heartbeat]\ninterval = \"1s\"\n[escalation]\nenabled = true\nhold = \"1s\"\nmin_spacing = \"10m\"\n",
+    );
+    // A critical signal that escalates: the register cannot be read.
+    std::fs::create_dir_all(rig.root().join(".warden")).expect("state");
+    std::fs::write(&rig.sup.state.paths.register, b"{ broken").expect("break it");
+    rig.fake.refuse_job("e0001", "command too long");
+    rig.run_for(4);
+    let ledger = rig.sup.state.managers.ledger().expect("ledger");
+    let action = ledger.actions.first().expect("a spawn was decided");
+    assert_eq!(action.id, "e0001");
+    assert_eq!(action.phase, crate::escalate::Phase::Failed, "{action:?}");
+    assert!(ledger.state.spawns.is_empty(), "the budget is given back");
+    assert!(ledger.state.needs_human, "a person is told");
+    let alert = &ledger.state.alerts["register_corrupt/repository"];
+    assert!(alert.escalated.is_none(), "it can be escalated again");
+    assert_eq!(rig.snapshot().escalation.budget_left, Some(3));
+    assert!(rig.snapshot().escalation.needs_human);
+    // Not tried again at every pass: the spacing holds it back.
+    rig.run_for(30);
+    let attempts = rig
+        .sup
+        .state
+        .managers
+        .ledger()
+        .map(|l| l.actions.len())
+        .unwrap_or(0);
+    assert_eq!(attempts, 1, "no storm of failing spawns");
+}

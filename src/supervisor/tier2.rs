@@ -19,7 +19,7 @@ use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
     ActionRecord, AlertState, Decision, DecisionRecord, Ledger, Outcome, Phase, Policy, Step,
-    alert_key, ledger_path, manager_ended, save_ledger, step,
+    alert_key, ledger_path, manager_ended, save_ledger, spawn_failed, step,
 };
 use crate::layout::Layout;
 use crate::snapshot::{AlertSummary, Snapshot};
@@ -31,6 +31,15 @@ use crate::worker::{WrapperArgs, read_record, record_path};
 pub(crate) struct Tier2Outcome {
     pub(crate) records: Vec<DecisionRecord>,
     pub(crate) announcements: Vec<String>,
+}
+
+/// Why a manager's window was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SpawnError {
+    /// Nothing ran: the budget is given back.
+    Failed(String),
+    /// tmux did not answer: the window may or may not exist.
+    Unanswered(String),
 }
 
 /// What Tier 2 needs from the supervisor.
@@ -195,7 +204,10 @@ impl Tier2Run<'_> {
         };
         match &decision {
             Decision::Spawn {
-                action, mode, keys, ..
+                action,
+                mode,
+                keys,
+                reason,
             } => {
                 let dry_run = ledger.dry_run;
                 let made = self.packer.make(&PackFor {
@@ -207,12 +219,13 @@ impl Tier2Run<'_> {
                     snapshot,
                     max_bytes: self.config.pack_max_bytes,
                     now,
+                    step_up: *reason == crate::escalate::SpawnReason::StepUp,
                 });
                 let made = match made {
                     Ok(m) => m,
                     Err(e) => {
                         record.detail = Some(format!("escalation {action} failed: {e}"));
-                        end_action(ledger, action);
+                        spawn_failed(&mut ledger.state, action, now, now);
                         return record;
                     }
                 };
@@ -245,7 +258,7 @@ impl Tier2Run<'_> {
                         a.phase = Phase::Failed;
                         a.error = Some(error.clone());
                     }
-                    manager_ended(&mut ledger.state, action);
+                    spawn_failed(&mut ledger.state, action, now, now);
                     record.detail = Some(format!("escalation {action} failed: {error}"));
                     return record;
                 }
@@ -259,22 +272,12 @@ impl Tier2Run<'_> {
                     end_action(ledger, action);
                     return record;
                 }
-                let spawned =
-                    self.spawn_manager(action, *mode, &argv, &made.dir, &made.prompt_file);
-                if let Some(a) = ledger.action_mut(action) {
-                    match &spawned {
-                        Ok(pane) => {
+                match self.spawn_manager(action, *mode, &argv, &made.dir, &made.prompt_file) {
+                    Ok(pane) => {
+                        if let Some(a) = ledger.action_mut(action) {
                             a.phase = Phase::Spawned;
-                            a.pane = Some(pane.clone());
+                            a.pane = Some(pane);
                         }
-                        Err(e) => {
-                            a.phase = Phase::Failed;
-                            a.error = Some(e.clone());
-                        }
-                    }
-                }
-                match spawned {
-                    Ok(_) => {
                         record.outcome = Outcome::Spawn;
                         record.detail = Some(format!(
                             "{} (pack {})",
@@ -282,9 +285,20 @@ impl Tier2Run<'_> {
                             made.dir.display()
                         ));
                     }
-                    Err(e) => {
+                    // tmux did not answer: the window may exist; the intent stays, and the next
+                    // settle finds it (spawned) or not (failed, the budget given back).
+                    Err(SpawnError::Unanswered(e)) => {
+                        record.detail = Some(format!(
+                            "escalation {action}: tmux did not answer ({e}); the next look settles whether the manager started"
+                        ));
+                    }
+                    Err(SpawnError::Failed(e)) => {
+                        if let Some(a) = ledger.action_mut(action) {
+                            a.phase = Phase::Failed;
+                            a.error = Some(e.clone());
+                        }
+                        spawn_failed(&mut ledger.state, action, now, now);
                         record.detail = Some(format!("escalation {action} failed: {e}"));
-                        manager_ended(&mut ledger.state, action);
                     }
                 }
             }
@@ -331,24 +345,41 @@ impl Tier2Run<'_> {
         argv: &[String],
         pack_dir: &Path,
         prompt_file: &Path,
-    ) -> Result<String, String> {
+    ) -> Result<String, SpawnError> {
         if argv.is_empty() {
-            return Err("the manager command is empty".to_owned());
+            return Err(SpawnError::Failed(
+                "the manager command is empty".to_owned(),
+            ));
+        }
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        // The guide tells the manager to run `warden ack …`: the warden that brought it in
+        // comes first on its PATH, even when it was started by an absolute path. Set by the
+        // wrapper: tmux gives a new pane its client's PATH, whatever `-e` says.
+        let mut child_env = Vec::new();
+        if let Some(bin) = self.exe.parent() {
+            let mut search = vec![bin.to_path_buf()];
+            if let Some(old) = std::env::var_os("PATH") {
+                search.extend(std::env::split_paths(&old));
+            }
+            if let Ok(joined) = std::env::join_paths(search) {
+                child_env.push(("PATH".to_owned(), joined.to_string_lossy().into_owned()));
+            }
         }
         let full = WrapperArgs {
             job: action.to_owned(),
             record: record_path(&self.paths.jobs, action),
             report: Some(self.paths.reports.clone()),
             go: None,
+            env: child_env,
             argv: argv.to_vec(),
         }
         .to_argv(self.exe);
-        let path = |p: &Path| p.to_string_lossy().into_owned();
         let env = vec![
             ("WARDEN_ESCALATION".to_owned(), action.to_owned()),
             ("WARDEN_PACK_DIR".to_owned(), path(pack_dir)),
             ("WARDEN_PROMPT_FILE".to_owned(), path(prompt_file)),
             ("WARDEN_ROOT".to_owned(), path(&self.paths.root)),
+            ("WARDEN_BIN".to_owned(), path(self.exe)),
         ];
         let name = match mode {
             ManagerMode::Window => self.layout.manager_window.clone(),
@@ -381,7 +412,13 @@ impl Tier2Run<'_> {
                 },
             )
             .map(|p| p.pane_id)
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                if e.is_unanswered() {
+                    SpawnError::Unanswered(e.to_string())
+                } else {
+                    SpawnError::Failed(e.to_string())
+                }
+            })
     }
 }
 

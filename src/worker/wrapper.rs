@@ -33,6 +33,8 @@ pub(crate) struct WrapperArgs {
     /// made, tagged and its log attached, and the register knows the job. Without it the
     /// agent never starts (see `GO_TIMEOUT`).
     pub(crate) go: Option<PathBuf>,
+    /// Set in the child's environment (for PATH, which tmux replaces in a new pane).
+    pub(crate) env: Vec<(String, String)>,
     pub(crate) argv: Vec<String>,
 }
 
@@ -53,6 +55,9 @@ impl WrapperArgs {
         }
         if let Some(go) = &self.go {
             out.extend(["--go".to_owned(), path(go)]);
+        }
+        for (k, v) in &self.env {
+            out.extend(["--env".to_owned(), format!("{k}={v}")]);
         }
         out.push("--".to_owned());
         out.extend(self.argv.iter().cloned());
@@ -167,7 +172,11 @@ pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
         record(args, &rec, ReportKind::Exited);
         return 127;
     };
-    let mut child = match Command::new(program).args(rest).spawn() {
+    let mut child = match Command::new(program)
+        .args(rest)
+        .envs(args.env.iter().map(|(k, v)| (k, v)))
+        .spawn()
+    {
         Ok(child) => child,
         Err(e) => {
             // The shell's conventions: 127 not found, 126 found but not runnable.
@@ -279,6 +288,7 @@ mod tests {
             record: "/r/.warden/jobs/j000001.json".into(),
             report: Some("/r/.warden/reports.sock".into()),
             go: Some("/r/.warden/jobs/j000001.go".into()),
+            env: vec![("PATH".into(), "/opt/warden/bin:/usr/bin".into())],
             argv: vec!["agent".into(), "--".into(), "it's; $(x)".into()],
         };
         let argv = args.to_argv(Path::new("/bin/warden"));
@@ -288,17 +298,20 @@ mod tests {
             record,
             report,
             go,
+            env,
             argv,
         } = cli.command
         else {
             panic!("not run-worker");
         };
+        assert_eq!(env, ["PATH=/opt/warden/bin:/usr/bin"]);
         assert_eq!(
             WrapperArgs {
                 job,
                 record,
                 report,
                 go,
+                env: args.env.clone(),
                 argv
             },
             args
