@@ -35,19 +35,33 @@ fn the_committed_man_page_is_the_generated_one() {
     );
 }
 
-#[test]
-fn no_color_means_no_escapes_in_logs() {
+/// A log line of `warden tasks` run on a terminal (a pty), with or without `NO_COLOR`.
+fn log_on_a_terminal(no_color: bool) -> String {
     let repo = Repo::new();
     repo.write("warden.toml", "typo_key = 1\n");
-    let run = repo.run(&["tasks"]);
+    let mut cmd = repo.command(&["tasks"]);
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    cmd.env("TERM", "xterm-256color");
+    let mut session =
+        rexpect::session::spawn_command(cmd, Some(15_000)).expect("warden tasks in a pty");
+    session.exp_eof().expect("its output")
+}
+
+#[test]
+fn no_color_means_no_escapes_in_logs() {
+    // On a terminal the log is coloured, so the test can see colour when there is some...
+    let coloured = log_on_a_terminal(false);
+    assert!(coloured.contains("unknown key `typo_key`"), "{coloured:?}");
     assert!(
-        run.stderr.contains("unknown key `typo_key`"),
-        "{}",
-        run.stderr
+        coloured.contains('\u{1b}'),
+        "a terminal without NO_COLOR gets colour: {coloured:?}"
     );
-    assert!(
-        !run.stderr.contains('\u{1b}'),
-        "no colour on a pipe or with NO_COLOR: {:?}",
-        run.stderr
-    );
+    // ... and NO_COLOR takes it away on that same terminal.
+    let plain = log_on_a_terminal(true);
+    assert!(plain.contains("unknown key `typo_key`"), "{plain:?}");
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
 }
