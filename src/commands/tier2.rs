@@ -3,8 +3,6 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::output::print;
 use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
@@ -119,10 +117,7 @@ pub(crate) fn alert_op_for(
     duration: Option<HumanDuration>,
 ) -> AlertOp {
     let now = crate::clock::now();
-    let until = |d: HumanDuration| {
-        now.checked_add_signed(d.to_chrono())
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    };
+    let until = |d: HumanDuration| d.after(now);
     match verb {
         AlertVerb::Ack => AlertOp::Ack {
             until: until(duration.unwrap_or(loaded.config.escalation.ack_for)),
