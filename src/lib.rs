@@ -10,6 +10,7 @@ mod detect;
 mod dispatch;
 mod error;
 mod escalate;
+mod escape;
 mod exit_code;
 mod heartbeat;
 mod layout;
@@ -42,7 +43,8 @@ pub fn main_entry() -> i32 {
     match app::run(&cli) {
         Ok(code) => code.code(),
         Err(e) => {
-            eprintln!("error: {e}");
+            // An error can quote a task id, a path or a config line.
+            eprintln!("error: {}", escape::terminal_safe_lines(&e.to_string()));
             e.exit_code().code()
         }
     }

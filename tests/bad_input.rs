@@ -305,3 +305,68 @@ fn bad_flag_values_are_usage_errors() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("like 90s, 15m"), "{}", run.stderr);
 }
+
+/// Durations so long that adding them to now overflowed: each made `check`, `tasks` and
+/// `heartbeat` panic (exit 101). Each is refused where it is written, as any invalid value.
+#[test]
+fn overlong_durations_are_refused_with_file_line_and_column() {
+    for (name, section, key, value) in [
+        (
+            "repeated_failure_window",
+            "thresholds",
+            "repeated_failure_window",
+            "99999999999d",
+        ),
+        (
+            "worker_idle_after",
+            "thresholds",
+            "worker_idle_after",
+            "9223372036854775s",
+        ),
+        ("interval", "heartbeat", "interval", "106751991167300d"),
+    ] {
+        let repo = Repo::new();
+        repo.write(
+            "warden.toml",
+            format!("[{section}]\n# too long\n{key} = \"{value}\"\n"),
+        )
+        .write("tasks/a.md", task("id: a\nstatus: ready"));
+        for args in [
+            &["check"][..],
+            &["tasks"],
+            &["heartbeat", "--once", "--no-write"],
+        ] {
+            let run = repo.run(args);
+            assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+            assert_eq!(run.code, 4, "{key} {args:?}: {}", run.stderr);
+            assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        }
+        let run = repo.run(&["check"]);
+        let err = repo.redact(&run.stderr);
+        assert!(err.contains("[ROOT]/warden.toml"), "{err}");
+        assert!(err.contains("line 3, column"), "{err}");
+        insta::assert_snapshot!(format!("overlong_duration_{name}"), err);
+    }
+}
+
+/// The same values through the environment variables and flags that back a duration are
+/// usage errors (exit 2), not panics.
+#[test]
+fn overlong_durations_in_flags_and_environment_are_usage_errors() {
+    let repo = Repo::new();
+    repo.write("tasks/a.md", task("id: a\nstatus: ready"));
+    for value in ["99999999999d", "9223372036854775s", "106751991167300d"] {
+        let run = repo.run_env(
+            &["heartbeat", "--once", "--no-write"],
+            &[("WARDEN_HEARTBEAT_INTERVAL", value)],
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(run.code, 2, "{value}: {}", run.stderr);
+        assert!(run.stderr.contains(value), "{}", run.stderr);
+        assert!(run.stderr.contains("longer than"), "{}", run.stderr);
+        let run = repo.run(&["tasks", "--interval", value]);
+        assert_eq!(run.code, 2, "{value}: {}", run.stderr);
+        let run = repo.run(&["down", "--timeout", value]);
+        assert_eq!(run.code, 2, "{value}: {}", run.stderr);
+    }
+}

@@ -677,6 +677,57 @@ fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
     });
 }
 
+/// A duration whose sum with now overflowed: loaded on SIGHUP, it killed the supervisor
+/// (and `warden up` printed "warden is up" before its supervisor died of it again). It is
+/// refused when read, so the supervisor keeps the config it has.
+#[test]
+fn sighup_with_an_overlong_duration_keeps_the_old_config() {
+    let good = "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 1\n[heartbeat]\ninterval = \"1s\"\n";
+    let live = Live::new(good);
+    for t in ["a", "b"] {
+        live.task(t, "status: ready\nfake: silent 60");
+    }
+    live.up(&[]);
+    live.wait_for("one worker", WAIT, |l| {
+        l.snapshot()["counts"]["workers_live"] == 1
+    });
+    let pid = live.supervisor_pid().expect("pid");
+    live.repo.write_aged(
+        "warden.toml",
+        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 2\n[heartbeat]\ninterval = \"106751991167300d\"\n",
+        0,
+    );
+    nix_kill(pid, 1);
+    let window = |l: &Live| {
+        String::from_utf8_lossy(
+            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
+                .stdout,
+        )
+        .into_owned()
+    };
+    live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
+        window(l).contains("keeping the previous config")
+    });
+    assert!(
+        window(&live).contains("longer than the maximum"),
+        "{}",
+        window(&live)
+    );
+    // Still beating every second with the old config: heartbeats go on, one worker only.
+    let seen = live.snapshot()["generated_at"].clone();
+    live.wait_for("a later heartbeat", WAIT, |l| {
+        l.snapshot()["generated_at"] != seen
+    });
+    assert!(support::live::process_alive(pid), "still supervising");
+    assert_eq!(live.snapshot()["counts"]["workers_live"], 1);
+    let up = live.run(&["up"]);
+    assert_eq!(up.code, 4, "{}\n{}", up.stdout, up.stderr);
+    assert!(!up.stdout.contains("warden is up"), "{}", up.stdout);
+    assert!(up.stderr.contains("line 5, column 12"), "{}", up.stderr);
+    // Put the good config back, so the teardown's `warden down` can read it.
+    live.repo.write_aged("warden.toml", good, 0);
+}
+
 #[test]
 fn compact_layout_tiles_workers_and_the_supervisor_stops_without_them() {
     let live = Live::new(

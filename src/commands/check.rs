@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::detect::SignalCode;
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
 
@@ -94,7 +95,7 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
         let mut text = serde_json::to_string_pretty(&report)
             .map_err(crate::snapshot::SnapshotError::Encode)?;
         text.push('\n');
-        print(&text)?;
+        print_exact(&text)?;
     } else {
         print(&render(&report))?;
     }
@@ -105,10 +106,11 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
     })
 }
 
+/// `path:line: `, the path escaped: a file name can hold any byte but `/` and NUL.
 fn place(f: &Finding) -> String {
     match (&f.path, f.line) {
-        (Some(p), Some(l)) => format!("{}:{l}: ", p.display()),
-        (Some(p), None) => format!("{}: ", p.display()),
+        (Some(p), Some(l)) => format!("{}:{l}: ", terminal_safe(&p.to_string_lossy())),
+        (Some(p), None) => format!("{}: ", terminal_safe(&p.to_string_lossy())),
         _ => String::new(),
     }
 }
@@ -116,14 +118,20 @@ fn place(f: &Finding) -> String {
 fn render(r: &Report) -> String {
     let mut out = String::new();
     for w in &r.warnings {
-        let _ = writeln!(out, "warning: {}{}", place(w), w.message);
+        let _ = writeln!(out, "warning: {}{}", place(w), terminal_safe(&w.message));
     }
     for p in &r.problems {
-        let _ = writeln!(out, "error[{}]: {}{}", p.code, place(p), p.message);
+        let _ = writeln!(
+            out,
+            "error[{}]: {}{}",
+            p.code,
+            place(p),
+            terminal_safe(&p.message)
+        );
     }
     let config = r.config.as_ref().map_or_else(
         || "no warden.toml (defaults)".to_owned(),
-        |p| p.display().to_string(),
+        |p| terminal_safe(&p.to_string_lossy()).into_owned(),
     );
     let verdict = if r.ok {
         "ok".to_owned()

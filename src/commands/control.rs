@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::output::print;
 use crate::config::LoadedConfig;
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::supervisor::{ControlError, Request, Response, RuntimePaths, SupervisorLock, request};
 
@@ -38,7 +39,8 @@ pub(crate) fn ask(
 pub(crate) fn send(loaded: &LoadedConfig, req: &Request) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     if let Response::Ok { message } = ask(&paths, req, Duration::from_secs(60))? {
-        print(&format!("{message}\n"))?;
+        // One line, though it quotes a task id.
+        print(&format!("{}\n", terminal_safe(&message)))?;
     }
     Ok(ExitCode::Ok)
 }

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::error::Error;
+use crate::escape::{terminal_safe, terminal_safe_lines};
 use crate::exit_code::ExitCode;
 
 const FAKE_AGENT: &str = include_str!("../../scripts/fake-agent");
@@ -251,7 +252,11 @@ impl Seen {
                 names(&snapshot["queue"], "")
             );
             // Clear the old status line, print the events, redraw the status line.
-            print(&format!("\r\x1b[K{out}{status}"))?;
+            print_exact(&format!(
+                "\r\x1b[K{}{}",
+                terminal_safe_lines(&out),
+                terminal_safe(&status)
+            ))?;
         } else if !out.is_empty() {
             print(&out)?;
         }
@@ -323,7 +328,7 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
     })();
     let complete = result?;
     if tty {
-        print("\r\x1b[K")?;
+        print_exact("\r\x1b[K")?;
     }
     let status = warden(&exe, &root, &["status"])?;
     let mut summary = String::new();

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::config::{LoadedConfig, WorktreeMode};
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::supervisor::{RuntimePaths, SupervisorLock};
 use crate::tmux::{Spawn, Tmux, TmuxPort};
@@ -278,7 +279,7 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
     };
     if json {
         let report = serde_json::json!({ "ok": worst != Level::Fail, "findings": findings });
-        print(&format!(
+        print_exact(&format!(
             "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ))?;
@@ -291,9 +292,10 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
             Level::Warn => "warn",
             Level::Fail => "FAIL",
         };
-        let _ = writeln!(out, "{mark}  {}", f.what);
+        // Findings quote paths and the errors of other programs.
+        let _ = writeln!(out, "{mark}  {}", terminal_safe(&f.what));
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "      fix: {fix}");
+            let _ = writeln!(out, "      fix: {}", terminal_safe(fix));
         }
     }
     let _ = writeln!(

@@ -11,6 +11,7 @@ use nix::unistd::Pid;
 use super::output::print;
 use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::register::{load_register, save_register};
 use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock, request};
@@ -39,7 +40,7 @@ pub(crate) fn down(
     };
     let answered = match request(&paths.control, &req, ANSWER_WITHIN) {
         Ok(Response::Ok { message }) => {
-            print(&format!("{message}\n"))?;
+            print(&format!("{}\n", terminal_safe(&message)))?;
             true
         }
         Ok(Response::Refused {

@@ -1,6 +1,6 @@
 //! `warden heartbeat [--once] [--json] [--no-write]`.
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
@@ -21,7 +21,7 @@ pub(crate) fn run(
             tracing::debug!("wrote {}", path.display());
         }
         if json {
-            print(&encoded)?;
+            print_exact(&encoded)?;
         } else {
             print(&render_heartbeat(&pass.snapshot))?;
         }

@@ -3,9 +3,10 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::config::LoadedConfig;
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::layout::list_layouts;
 use crate::logs::strip_escapes;
@@ -98,7 +99,7 @@ pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Err
                 Err(err) => serde_json::json!({ "name": e.name, "error": err.to_string() }),
             })
             .collect();
-        print(&format!(
+        print_exact(&format!(
             "{}\n",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         ))?;
@@ -107,11 +108,18 @@ pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Err
     let mut out = String::new();
     for entry in entries {
         match entry.layout {
+            // A user's layout file names both the layout and its description.
             Ok(l) => out.push_str(&format!(
                 "{:<12} {}  ({})\n",
-                entry.name, l.description, l.source
+                terminal_safe(&entry.name),
+                terminal_safe(&l.description),
+                terminal_safe(&l.source.to_string())
             )),
-            Err(e) => out.push_str(&format!("{:<12} unusable: {e}\n", entry.name)),
+            Err(e) => out.push_str(&format!(
+                "{:<12} unusable: {}\n",
+                terminal_safe(&entry.name),
+                terminal_safe(&e.to_string())
+            )),
         }
     }
     print(&out)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::attach::attach;
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::cli::OverrideArgs;
 use crate::config::LoadedConfig;
 use crate::error::Error;
@@ -127,7 +127,7 @@ pub(crate) fn dispatch_once(
         Err(e) => return Err(e.into()),
     };
     if json {
-        print(&crate::snapshot::to_json(&snapshot)?)?;
+        print_exact(&crate::snapshot::to_json(&snapshot)?)?;
     } else {
         print(&crate::snapshot::render_heartbeat(&snapshot))?;
     }

@@ -1,7 +1,7 @@
 //! `warden status [--json]`: the latest snapshot. (With a running supervisor, a later
 //! version asks it over its socket first.)
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
@@ -24,7 +24,7 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
         if json {
             let mut text = serde_json::to_string_pretty(&value).map_err(SnapshotError::Encode)?;
             text.push('\n');
-            print(&text)?;
+            print_exact(&text)?;
             return Ok(ExitCode::Ok);
         }
         if let Ok(snapshot) = serde_json::from_value::<Snapshot>(value) {
@@ -41,7 +41,7 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
         let path = dir.join(LATEST);
         let text = std::fs::read_to_string(&path)
             .map_err(|source| SnapshotError::Read { path, source })?;
-        print(&text)?;
+        print_exact(&text)?;
         return Ok(ExitCode::Ok);
     }
     let mut text = render_heartbeat(&snapshot);

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::error::Error;
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
 use crate::snapshot::{SNAPSHOT_FORMAT_VERSION, TaskEntry};
@@ -36,7 +37,7 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         let mut text =
             serde_json::to_string_pretty(&list).map_err(crate::snapshot::SnapshotError::Encode)?;
         text.push('\n');
-        print(&text)?;
+        print_exact(&text)?;
         return Ok(ExitCode::Ok);
     }
     let mut out = String::new();
@@ -49,9 +50,11 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         print(&out)?;
         return Ok(ExitCode::Ok);
     }
+    // Ids and titles come from task files: escaped, so a newline cannot break the table
+    // and an escape sequence cannot reach the terminal.
     let id_w = tasks
         .iter()
-        .map(|t| t.id.chars().count())
+        .map(|t| terminal_safe(&t.id).chars().count())
         .max()
         .unwrap_or(2)
         .max(2);
@@ -76,10 +79,11 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         }
         let _ = writeln!(
             out,
-            "{pos}{:<id_w$}  {:<11}  {:<3}  {title}",
-            t.id,
+            "{pos}{:<id_w$}  {:<11}  {:<3}  {}",
+            terminal_safe(&t.id),
             t.status.as_str(),
-            t.priority.as_str()
+            t.priority.as_str(),
+            terminal_safe(&title)
         );
     }
     print(&out)?;

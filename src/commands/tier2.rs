@@ -3,14 +3,13 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use super::output::print;
+use super::output::{print, print_exact};
 use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
 use crate::escalate::{
     AlertOp, DecisionRecord, Ledger, apply_alert_op, ledger_path, load_ledger, save_ledger,
 };
+use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock};
 
@@ -29,14 +28,14 @@ fn render(decisions: &[DecisionRecord]) -> String {
             "{} {:<11} {}",
             d.at.format("%Y-%m-%d %H:%M:%S"),
             d.outcome.to_string(),
-            d.detail.as_deref().unwrap_or("")
+            terminal_safe(d.detail.as_deref().unwrap_or(""))
         );
         if let Some(argv) = &d.argv {
             let shown: Vec<String> = argv
                 .iter()
                 .map(|a| {
                     // One line: a `{prompt}` argument is the whole prompt, newlines and all.
-                    let flat = a.replace('\n', "⏎");
+                    let flat = terminal_safe(&a.replace('\n', "⏎")).into_owned();
                     match flat.char_indices().nth(60) {
                         Some((i, _)) => format!("{}…", &flat[..i]),
                         None => flat,
@@ -46,7 +45,12 @@ fn render(decisions: &[DecisionRecord]) -> String {
             let _ = writeln!(out, "{:>31} command: {}", "", shown.join(" "));
         }
         if let Some(dir) = &d.pack_dir {
-            let _ = writeln!(out, "{:>31} pack: {}", "", dir.join("context.md").display());
+            let _ = writeln!(
+                out,
+                "{:>31} pack: {}",
+                "",
+                terminal_safe(&dir.join("context.md").to_string_lossy())
+            );
         }
     }
     out
@@ -68,7 +72,7 @@ pub(crate) fn escalate(
         ));
     };
     if json {
-        print(&format!(
+        print_exact(&format!(
             "{}\n",
             serde_json::to_string_pretty(&decisions).unwrap_or_default()
         ))?;
@@ -90,7 +94,7 @@ pub(crate) fn alert_op(loaded: &LoadedConfig, key: &str, op: AlertOp) -> Result<
     };
     match ask(&paths, &req) {
         Ok(Response::Ok { message }) => {
-            print(&format!("{message}\n"))?;
+            print(&format!("{}\n", terminal_safe(&message)))?;
             return Ok(ExitCode::Ok);
         }
         Ok(_) => return Ok(ExitCode::Ok),
@@ -107,7 +111,7 @@ pub(crate) fn alert_op(loaded: &LoadedConfig, key: &str, op: AlertOp) -> Result<
         })
     })?;
     save_ledger(&path, &ledger)?;
-    print(&format!("{message}\n"))?;
+    print(&format!("{}\n", terminal_safe(&message)))?;
     Ok(ExitCode::Ok)
 }
 
@@ -119,10 +123,7 @@ pub(crate) fn alert_op_for(
     duration: Option<HumanDuration>,
 ) -> AlertOp {
     let now = crate::clock::now();
-    let until = |d: HumanDuration| {
-        now.checked_add_signed(d.to_chrono())
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    };
+    let until = |d: HumanDuration| d.after(now);
     match verb {
         AlertVerb::Ack => AlertOp::Ack {
             until: until(duration.unwrap_or(loaded.config.escalation.ack_for)),
@@ -153,7 +154,7 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
         }
     }
     if json {
-        print(&format!(
+        print_exact(&format!(
             "{}\n",
             serde_json::to_string_pretty(&ledgers).unwrap_or_default()
         ))?;
@@ -180,22 +181,25 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
             let _ = writeln!(
                 out,
                 "  alert   {:<12} {:<8} {} (episode {})",
-                a.state, a.severity, a.key, a.episode
+                a.state,
+                a.severity,
+                terminal_safe(&a.key),
+                a.episode
             );
         }
         for a in &l.actions {
             let _ = writeln!(
                 out,
                 "  manager {} ({}) {}{}: {}",
-                a.id,
+                terminal_safe(&a.id),
                 a.mode,
                 a.phase,
                 a.exit
                     .as_deref()
                     .or(a.error.as_deref())
-                    .map(|x| format!(", {x}"))
+                    .map(|x| format!(", {}", terminal_safe(x)))
                     .unwrap_or_default(),
-                a.pack_dir.display()
+                terminal_safe(&a.pack_dir.to_string_lossy())
             );
         }
         out.push_str(&render(
@@ -210,7 +214,7 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
 pub(crate) fn pack(loaded: &LoadedConfig) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     if let Response::Ok { message } = ask(&paths, &Request::Pack)? {
-        print(&format!("{message}\n"))?;
+        print(&format!("{}\n", terminal_safe(&message)))?;
     }
     Ok(ExitCode::Ok)
 }

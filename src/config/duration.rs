@@ -1,9 +1,13 @@
 //! Human durations in the config file and on the command line: `90s`, `15m`, `2h`, `1d`,
 //! or a combination such as `1h30m`. A bare number is refused so `15` never silently means
-//! seconds to one reader and minutes to another.
+//! seconds to one reader and minutes to another, and so is anything over `MAX_DURATION`,
+//! so that no sum of a timestamp and a configured duration can overflow.
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -13,11 +17,18 @@ pub(crate) struct HumanDuration {
     secs: u64,
 }
 
+/// The longest duration warden accepts: 36500 days, about 100 years. A timestamp (chrono
+/// holds years ±262143) or a monotonic instant (seconds since boot in an `i64`) plus or
+/// minus this never overflows, and "a century" is as good as "never" for every setting.
+pub(crate) const MAX_DURATION: HumanDuration = HumanDuration::from_secs(36_500 * 86_400);
+
 /// Why a duration string was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid duration {input:?}: expected a number with a unit, like 90s, 15m, 2h or 1d")]
-pub(crate) struct DurationError {
-    input: String,
+pub(crate) enum DurationError {
+    #[error("invalid duration {input:?}: expected a number with a unit, like 90s, 15m, 2h or 1d")]
+    Malformed { input: String },
+    #[error("invalid duration {input:?}: longer than the maximum, 36500d (about 100 years)")]
+    TooLong { input: String },
 }
 
 impl HumanDuration {
@@ -37,13 +48,39 @@ impl HumanDuration {
         self.secs
     }
 
-    /// The same span as a chrono duration, for arithmetic on timestamps.
+    /// The same span as a chrono duration, for arithmetic on timestamps; saturates at
+    /// chrono's largest (only `from_secs` can make a span that long).
     pub(crate) fn to_chrono(self) -> chrono::TimeDelta {
-        chrono::TimeDelta::seconds(i64::try_from(self.secs).unwrap_or(i64::MAX))
+        i64::try_from(self.secs)
+            .ok()
+            .and_then(chrono::TimeDelta::try_seconds)
+            .unwrap_or(chrono::TimeDelta::MAX)
     }
 
     pub(crate) fn to_std(self) -> std::time::Duration {
         std::time::Duration::from_secs(self.secs)
+    }
+
+    /// `t` plus this span, or chrono's last instant: a timestamp read from a file can be
+    /// anything chrono parses, so even a span under the maximum may not fit after it.
+    pub(crate) fn after(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        t.checked_add_signed(self.to_chrono())
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// `t` minus this span, or chrono's first instant.
+    pub(crate) fn before(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        t.checked_sub_signed(self.to_chrono())
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// `t` plus this span on the monotonic clock. `Instant` has no last value, so a sum
+    /// that does not fit (only a span made by `from_secs` can be that long) is cut to the
+    /// maximum, which always fits.
+    pub(crate) fn after_instant(self, t: Instant) -> Instant {
+        t.checked_add(self.to_std())
+            .or_else(|| t.checked_add(MAX_DURATION.to_std()))
+            .unwrap_or(t)
     }
 }
 
@@ -51,7 +88,7 @@ impl FromStr for HumanDuration {
     type Err = DurationError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = || DurationError {
+        let err = || DurationError::Malformed {
             input: input.to_owned(),
         };
         let s = input.trim();
@@ -85,11 +122,16 @@ impl FromStr for HumanDuration {
                 "d" | "day" | "days" => 86_400,
                 _ => return Err(err()),
             };
-            let n: u64 = digits.parse().map_err(|_| err())?;
+            // Too many digits for a u64 is as much "too long" as a sum over the maximum.
+            let too_long = || DurationError::TooLong {
+                input: input.to_owned(),
+            };
+            let n: u64 = digits.parse().map_err(|_| too_long())?;
             total = n
                 .checked_mul(scale)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(err)?;
+                .filter(|&t| t <= MAX_DURATION.secs)
+                .ok_or_else(too_long)?;
             digits.clear();
         }
         if !digits.is_empty() {
@@ -163,6 +205,49 @@ mod tests {
                 "{input} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn refuses_more_than_the_maximum() {
+        assert_eq!(
+            "36500d".parse::<HumanDuration>(),
+            Ok(MAX_DURATION),
+            "the maximum itself is allowed"
+        );
+        assert_eq!("36499d23h59m60s".parse::<HumanDuration>(), Ok(MAX_DURATION));
+        for input in [
+            "36500d1s",
+            "36499d24h1s",
+            "99999999999d",
+            "9223372036854775s",
+            "106751991167300d",
+            "99999999999999999999999s",
+        ] {
+            assert_eq!(
+                input.parse::<HumanDuration>(),
+                Err(DurationError::TooLong {
+                    input: input.to_owned()
+                }),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_longest_span_converts_and_adds_without_panicking() {
+        let huge = HumanDuration::from_secs(u64::MAX);
+        assert_eq!(huge.to_chrono(), chrono::TimeDelta::MAX);
+        assert_eq!(MAX_DURATION.to_chrono(), chrono::TimeDelta::days(36_500));
+        let now = Utc::now();
+        assert_eq!(huge.after(now), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(huge.before(now), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            HumanDuration::from_secs(1).after(DateTime::<Utc>::MAX_UTC),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert!(MAX_DURATION.after(now) > now && MAX_DURATION.before(now) < now);
+        let mono = Instant::now();
+        assert!(huge.after_instant(mono) >= mono + MAX_DURATION.to_std());
     }
 
     #[test]

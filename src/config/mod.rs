@@ -5,7 +5,7 @@ mod duration;
 mod load;
 mod model;
 
-pub(crate) use duration::HumanDuration;
+pub(crate) use duration::{HumanDuration, MAX_DURATION};
 #[cfg(test)]
 pub(crate) use load::parse_config;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};

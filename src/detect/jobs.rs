@@ -97,7 +97,7 @@ fn stalls(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
             .last_output_at
             .unwrap_or(job.started_at)
             .max(job.started_at);
-        if !obs.reached(last, threshold.to_chrono()) {
+        if !obs.reached(last, threshold) {
             continue;
         }
         let silent = obs.secs_since(last);
@@ -125,7 +125,7 @@ fn stalls(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
 /// Tasks that failed `repeated_failure_count` times within the window ending now.
 fn repeated(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
     let t = obs.thresholds;
-    let window_start = obs.now - t.repeated_failure_window.to_chrono();
+    let window_start = t.repeated_failure_window.before(obs.now);
     let mut failures: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
     for job in &register.jobs {
         if job.is_failure()

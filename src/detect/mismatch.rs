@@ -51,7 +51,7 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     let Some(register) = obs.register else {
         return;
     };
-    let grace = obs.thresholds.mismatch_grace.to_chrono();
+    let grace = obs.thresholds.mismatch_grace;
     let on_disk: BTreeSet<&Path> = obs.worktrees.on_disk.iter().map(PathBuf::as_path).collect();
 
     // 1. live job, worktree missing.

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::config::Thresholds;
+use crate::config::{HumanDuration, Thresholds};
 use crate::dispatch::Hold;
 use crate::register::Register;
 use crate::task::{InvalidTask, Plan, Task};
@@ -79,7 +79,7 @@ impl Observations<'_> {
     }
 
     /// True when `then + threshold <= now`: thresholds fire *at* their value.
-    pub(crate) fn reached(&self, then: DateTime<Utc>, threshold: TimeDelta) -> bool {
-        then + threshold <= self.now
+    pub(crate) fn reached(&self, then: DateTime<Utc>, threshold: HumanDuration) -> bool {
+        threshold.after(then) <= self.now
     }
 }

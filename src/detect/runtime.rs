@@ -39,7 +39,7 @@ pub(crate) fn detect_runtime(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         ));
     } else if let Some(failing) = &health.tmux_failing {
         let threshold = obs.thresholds.tmux_unreachable_after;
-        if obs.reached(failing.since, threshold.to_chrono()) {
+        if obs.reached(failing.since, threshold) {
             let secs = obs.secs_since(failing.since);
             out.push(signal(
                 SignalCode::TmuxUnreachable,

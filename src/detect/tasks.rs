@@ -38,7 +38,7 @@ fn stuck(obs: &Observations<'_>, out: &mut Vec<Signal>) {
             .flatten()
             .max()
             .unwrap_or(task.mtime);
-        if !obs.reached(last, threshold.to_chrono()) {
+        if !obs.reached(last, threshold) {
             continue;
         }
         let idle = obs.secs_since(last);
@@ -72,7 +72,7 @@ fn overdue(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         let Some(&since) = obs.plan.ready_since.get(id) else {
             continue;
         };
-        if !obs.reached(since, threshold.to_chrono()) {
+        if !obs.reached(since, threshold) {
             continue;
         }
         let waited = obs.secs_since(since);
@@ -117,7 +117,7 @@ fn idle(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         .and_then(|r| r.jobs.iter().filter_map(|j| j.ended_at).max());
     let since = last_end.map_or(oldest_ready, |e| e.max(oldest_ready));
     let threshold = obs.thresholds.worker_idle_after;
-    if !obs.reached(since, threshold.to_chrono()) {
+    if !obs.reached(since, threshold) {
         return;
     }
     let mut s = signal(

@@ -158,7 +158,7 @@ pub(crate) fn holds(
             if failures >= policy.max_attempts {
                 Some(Hold::GaveUp { attempts: failures })
             } else {
-                let until = ended_at + policy.backoff(failures).to_chrono();
+                let until = policy.backoff(failures).after(ended_at);
                 (now < until).then_some(Hold::Backoff { until, failures })
             }
         };
@@ -187,7 +187,7 @@ fn launch_hold(
         .collect();
     let last = failed.first()?.ended_at?;
     let failures = u32::try_from(failed.len()).unwrap_or(u32::MAX);
-    let until = last + policy.launch_backoff(failures).to_chrono();
+    let until = policy.launch_backoff(failures).after(last);
     (now < until).then_some(Hold::LaunchBackoff { until, failures })
 }
 

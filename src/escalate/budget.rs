@@ -41,7 +41,7 @@ impl Budget {
             return Err(Refusal::Exhausted);
         }
         match log.iter().chain(failed).max() {
-            Some(&last) if now < last + self.min_spacing.to_chrono() => Err(Refusal::TooSoon),
+            Some(&last) if now < self.min_spacing.after(last) => Err(Refusal::TooSoon),
             _ => Ok(()),
         }
     }

@@ -204,9 +204,7 @@ pub(crate) fn step(
         let present = seen.contains_key(key);
         match a.state {
             AlertState::Pending if !present => gone.push(key.clone()),
-            AlertState::Pending
-                if opts.skip_hold || now >= a.pending_since + policy.hold.to_chrono() =>
-            {
+            AlertState::Pending if opts.skip_hold || now >= policy.hold.after(a.pending_since) => {
                 a.state = AlertState::Firing;
                 a.firing_since = Some(now);
                 out.push(Decision::Fired {
@@ -216,7 +214,7 @@ pub(crate) fn step(
             }
             AlertState::Firing | AlertState::Acknowledged if !present => {
                 let cleared = *a.cleared_since.get_or_insert(now);
-                if now >= cleared + policy.resolve_after.to_chrono() {
+                if now >= policy.resolve_after.after(cleared) {
                     a.state = AlertState::Resolved;
                     a.resolved_at = Some(now);
                     out.push(Decision::Resolved {
@@ -263,21 +261,20 @@ pub(crate) fn step(
         })
         .map(|a| a.key.clone())
         .collect();
-    let step_ups: Vec<String> = if policy.mode == ManagerMode::Oneshot
-        && policy.step_up_after.as_secs() > 0
-    {
-        firing
-            .iter()
-            .filter(|a| {
-                a.escalated.as_ref().is_some_and(|e| {
-                    e.mode == ManagerMode::Oneshot && now >= e.at + policy.step_up_after.to_chrono()
+    let step_ups: Vec<String> =
+        if policy.mode == ManagerMode::Oneshot && policy.step_up_after.as_secs() > 0 {
+            firing
+                .iter()
+                .filter(|a| {
+                    a.escalated.as_ref().is_some_and(|e| {
+                        e.mode == ManagerMode::Oneshot && now >= policy.step_up_after.after(e.at)
+                    })
                 })
-            })
-            .map(|a| a.key.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
+                .map(|a| a.key.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
     if candidates.is_empty() && step_ups.is_empty() {
         return out;
     }
@@ -310,7 +307,7 @@ pub(crate) fn step(
         state
             .cooldowns
             .get(k)
-            .is_some_and(|&t| now < t + policy.cooldown.to_chrono())
+            .is_some_and(|&t| now < policy.cooldown.after(t))
     });
     suppress_once(state, &cooling, SuppressReason::Cooldown, &mut out);
     let stepping = candidates.is_empty();

@@ -105,12 +105,13 @@ pub(crate) fn build_snapshot(
     counts.queue = obs.plan.queue.len();
     counts.workers_live = workers.len();
     counts.escalation_signals = signals.len();
-    let interval = ctx.interval.to_chrono().max(chrono::TimeDelta::seconds(1));
+    // Two heartbeats, at least a second each.
+    let valid_for = HumanDuration::from_secs(ctx.interval.as_secs().max(1).saturating_mul(2));
     Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         generator: format!("warden {}", env!("CARGO_PKG_VERSION")),
         generated_at: obs.now,
-        valid_until: obs.now + interval * 2,
+        valid_until: valid_for.after(obs.now),
         root: ctx.root.to_path_buf(),
         counts,
         queue: obs.plan.queue.clone(),

@@ -1,12 +1,14 @@
 //! The text heartbeat: the same snapshot, short and scannable. The `Escalation signals`
 //! section appears only when signals are active. Durations are relative to `generated_at`,
-//! so one snapshot always renders the same text.
+//! so one snapshot always renders the same text. Ids, paths and messages are escaped
+//! (`crate::escape`): the text goes to terminals, the supervisor's window included.
 
 use std::fmt::Write as _;
 
 use super::model::Snapshot;
 use crate::config::HumanDuration;
 use crate::escalate::AlertState;
+use crate::escape::{terminal_safe, terminal_safe_lines};
 use crate::task::Status;
 
 const MAX_QUEUE_SHOWN: usize = 8;
@@ -16,15 +18,21 @@ fn ago(snapshot: &Snapshot, then: chrono::DateTime<chrono::Utc>) -> String {
     HumanDuration::from_secs(secs).to_string()
 }
 
-/// Renders the heartbeat text. Always ends with a newline.
+/// Renders the heartbeat text, safe for a terminal. Always ends with a newline.
 pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
+    let out = render(s);
+    // Each field is escaped below; this catches one that is not, before a terminal does.
+    terminal_safe_lines(&out).into_owned()
+}
+
+fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     let c = &s.counts;
     let _ = writeln!(
         out,
         "warden heartbeat {} · {}",
         s.generated_at.format("%Y-%m-%d %H:%M:%S UTC"),
-        s.root.display()
+        terminal_safe(&s.root.to_string_lossy())
     );
     let statuses: Vec<String> = Status::ALL
         .iter()
@@ -57,7 +65,7 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
                     .iter()
                     .find(|t| &t.id == id)
                     .map(|t| t.priority.as_str());
-                format!("{id} ({})", p.unwrap_or("?"))
+                format!("{} ({})", terminal_safe(id), p.unwrap_or("?"))
             })
             .collect();
         let more = s.queue.len().saturating_sub(MAX_QUEUE_SHOWN);
@@ -81,8 +89,8 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
             let _ = writeln!(
                 out,
                 "  {:<10} {} (attempt {}) · started {} ago · silent {}",
-                w.job,
-                w.task,
+                terminal_safe(&w.job),
+                terminal_safe(&w.task),
                 w.attempt,
                 ago(s, w.started_at),
                 HumanDuration::from_secs(w.silent_secs)
@@ -93,7 +101,7 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
         let _ = writeln!(
             out,
             "register UNREADABLE, dispatch refused: {}",
-            s.register.error.as_deref().unwrap_or("unknown error")
+            terminal_safe(s.register.error.as_deref().unwrap_or("unknown error"))
         );
     }
     let e = &s.escalation;
@@ -129,7 +137,11 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
         let managers = if e.live_managers.is_empty() {
             "none".to_owned()
         } else {
-            e.live_managers.join(", ")
+            e.live_managers
+                .iter()
+                .map(|m| terminal_safe(m))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(
             out,
@@ -158,7 +170,7 @@ pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
                 "  {:<8} {:<code_w$}  {} (since {} ago)",
                 sig.severity.as_str(),
                 sig.code.as_str(),
-                sig.message,
+                terminal_safe(&sig.message),
                 ago(s, sig.since),
             );
         }

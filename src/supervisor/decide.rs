@@ -45,8 +45,14 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
     let p = &mut state.passes;
     if p.dirty || due(p.next_heartbeat) {
         p.dirty = false;
-        p.next_heartbeat =
-            Some(now.mono + state.config.heartbeat.interval.to_std().max(OBSERVE_EVERY));
+        p.next_heartbeat = Some(
+            state
+                .config
+                .heartbeat
+                .interval
+                .after_instant(now.mono)
+                .max(now.mono + OBSERVE_EVERY),
+        );
         // A fresh look first: dispatch only on what tmux said just now.
         if !actions.contains(&Action::Observe) {
             p.next_observe = Some(now.mono + OBSERVE_EVERY);
@@ -462,7 +468,7 @@ fn reap(state: &State) -> Vec<Action> {
     if !state.health.tmux_ok() {
         return Vec::new();
     }
-    let keep = state.config.dispatch.keep_dead_panes.to_chrono();
+    let keep = state.config.dispatch.keep_dead_panes;
     let now = state
         .passes
         .current
@@ -477,7 +483,7 @@ fn reap(state: &State) -> Vec<Action> {
         .filter_map(|p| {
             let job = state.jobs.get(p.job.as_deref()?)?;
             let ended = job.ended_at?;
-            (ended + keep <= now).then(|| Action::Reap {
+            (keep.after(ended) <= now).then(|| Action::Reap {
                 task: job.task.clone(),
                 job: job.job.clone(),
                 pane: p.pane_id.clone(),

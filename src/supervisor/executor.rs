@@ -22,6 +22,7 @@ use super::state::State;
 use super::tier2::{Tier2Run, fill};
 use crate::config::{Overrides, load};
 use crate::escalate::{ledger_path, load_ledger, save_ledger};
+use crate::escape::{terminal_safe, terminal_safe_lines};
 use crate::heartbeat::Tier1;
 use crate::register::save_register;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
@@ -166,17 +167,22 @@ impl Executor {
                 self.mark_started(state, &task, now);
                 None
             }
+            // Messages quote task ids and paths: escaped here, where they leave for a
+            // terminal, the status line or a person's notifier, and nowhere before.
             Action::Notify { message } => {
-                self.notify(state, &message);
+                self.notify(state, &terminal_safe(&message));
                 None
             }
             Action::Announce { message } => {
+                let message = terminal_safe(&message);
                 tracing::warn!("{message}");
                 self.notify(state, &message);
                 run_notify_command(&state.config.escalation.notify_command, &message);
                 None
             }
             Action::Log { level, message } => {
+                // A config error keeps its excerpt's lines.
+                let message = terminal_safe_lines(&message);
                 match level {
                     Level::Info => tracing::info!("{message}"),
                     Level::Warn => tracing::warn!("{message}"),

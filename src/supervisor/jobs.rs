@@ -3,12 +3,13 @@
 //! methods change memory and return the actions that make it so on disk and on screen.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use super::action::{Action, AfterSave, LaunchOutcome};
 use super::reconcile::{JobUpdate, Reconciled};
+use crate::config::HumanDuration;
 use crate::detect::RegisterProblem;
 use crate::dispatch::Policy;
 use crate::register::{JobEnd, JobRecord, Register};
@@ -215,9 +216,11 @@ impl Jobs {
         match failed {
             Some(error) => {
                 let failures = self.launch_hold.as_ref().map_or(1, |h| h.failures + 1);
-                let wait = policy.launch_backoff(failures).to_std();
+                let wait = policy.launch_backoff(failures);
                 self.launch_hold = Some(LaunchHold {
-                    until: now.mono + wait.max(Duration::from_secs(1)),
+                    until: wait
+                        .max(HumanDuration::from_secs(1))
+                        .after_instant(now.mono),
                     failures,
                     error,
                 });

@@ -13,6 +13,7 @@ use super::action::LaunchOutcome;
 use super::paths::RuntimePaths;
 use crate::config::Config;
 use crate::dispatch::{Placeholders, safe_name};
+use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
 use crate::task::Task;
@@ -298,12 +299,13 @@ impl Launcher<'_> {
             .append(true)
             .open(log)
             .map_err(err)?;
+        // The header is warden's own line, read by `warden logs --raw` too: the id escaped.
         writeln!(
             file,
             "=== warden: {} attempt {} of {} started {} ===",
             record.job,
             record.attempt,
-            record.task,
+            terminal_safe(&record.task),
             record.started_at.format("%Y-%m-%dT%H:%M:%SZ")
         )
         .map_err(err)

@@ -25,6 +25,8 @@ mod stop;
 mod tier2;
 
 #[cfg(test)]
+mod hostile_text_tests;
+#[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;

@@ -132,7 +132,13 @@ pub(crate) fn reconcile<'a>(
                         job: job.job.clone(),
                         pane: p.pane_id.clone(),
                     });
-                } else if started.is_none() && job.started_at + RELEASE_AGAIN_AFTER <= facts.now {
+                } else if started.is_none()
+                    // A start read from the register can be any time chrono parses.
+                    && job
+                        .started_at
+                        .checked_add_signed(RELEASE_AGAIN_AFTER)
+                        .is_some_and(|t| t <= facts.now)
+                {
                     out.updates.push(JobUpdate::Release {
                         job: job.job.clone(),
                     });

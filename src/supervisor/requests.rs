@@ -8,7 +8,7 @@ use super::action::{Action, AfterSave, PassMode, ReplyId};
 use super::event::Now;
 use super::protocol::{Refusal, Request, Response};
 use super::state::State;
-use crate::config::HumanDuration;
+use crate::config::{HumanDuration, MAX_DURATION};
 
 fn ok(to: ReplyId, message: impl Into<String>) -> Action {
     Action::Reply {
@@ -49,6 +49,9 @@ pub(crate) fn request(
         Request::Dispatch { task } => vec![pass(PassMode::Dispatch { task, reply })],
         Request::Retry { task } => retry(state, &task, reply),
         Request::Kill { task, timeout_secs } => {
+            // The socket's peer is trusted but its numbers are not: a deadline past what
+            // `Instant` holds would panic the loop.
+            let timeout_secs = timeout_secs.min(MAX_DURATION.as_secs());
             let timeout = Duration::from_secs(timeout_secs);
             match state.stop.kill(&mut state.jobs, &task, timeout, now) {
                 Ok((job, mut actions)) => {
@@ -68,7 +71,7 @@ pub(crate) fn request(
             kill_workers,
             timeout_secs,
         } => {
-            let timeout = Duration::from_secs(timeout_secs);
+            let timeout = Duration::from_secs(timeout_secs.min(MAX_DURATION.as_secs()));
             let mut actions = state.stop.stop(&mut state.jobs, kill_workers, timeout, now);
             actions.push(ok(
                 reply,

@@ -1,6 +1,7 @@
 //! The argv of one tmux client call, built with `tmux_interface` (as an argv builder only)
-//! and assembled here: every value escaped for tmux's own argument parser, commands joined
-//! with `;`, and window batches cut into chunks tmux accepts.
+//! and assembled here: every value escaped for tmux's own argument parser, every value tmux
+//! expands as a format made literal, commands joined with `;`, and window batches cut into
+//! chunks tmux accepts.
 
 use std::borrow::Cow;
 
@@ -8,6 +9,7 @@ use tmux_interface::{NewWindow, PipePane, SetOption, TmuxCommand};
 
 use super::format::NEW_PANE_FORMAT;
 use super::port::{Spawn, WindowSpec};
+use crate::escape::terminal_safe;
 
 /// tmux reads an argument that *ends* with `;` as the end of a command (and `\;` at the end
 /// as a literal `;`), so a value ending with `;` gets a backslash before that `;`:
@@ -17,6 +19,26 @@ pub(super) fn escape(arg: &str) -> Cow<'_, str> {
         Some(head) => Cow::Owned(format!("{head}\\;")),
         None => Cow::Borrowed(arg),
     }
+}
+
+/// `text` for an argument tmux 3.3a expands as a format, made literal: `#` becomes `##`,
+/// or a `#(…)` in a repository's path would run a shell command and a `#{…}` would be
+/// replaced. Formatted (checked on a private server): the start folder `-c` of
+/// `new-session`, `new-window`, `split-window` and `respawn-pane`, the window name `-n`,
+/// the `pipe-pane` command and the `display-message` text. Not formatted, so left alone:
+/// `-e` values, the command's own argv, `set-option` values and targets.
+pub(super) fn literal(text: &str) -> Cow<'_, str> {
+    if text.contains('#') {
+        Cow::Owned(text.replace('#', "##"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A window name as tmux gets it: shown in status lines, so no control characters, and a
+/// format, so literal.
+pub(super) fn window_name(name: &str) -> String {
+    literal(&terminal_safe(name)).into_owned()
 }
 
 /// The argv after `tmux`: the private socket, no config file, and the commands separated by
@@ -50,7 +72,7 @@ pub(super) fn command_bytes(commands: &[TmuxCommand<'_>]) -> usize {
 
 /// `-c dir -e TMUX= -e K=V … argv…` for a command that starts a pane.
 pub(super) fn spawn_args<'a>(cmd: &mut TmuxCommand<'a>, spawn: &Spawn<'a>) {
-    cmd.push_option("-c", spawn.cwd.to_string_lossy().into_owned());
+    cmd.push_option("-c", literal(&spawn.cwd.to_string_lossy()).into_owned());
     // Blank TMUX in the pane: a worker that runs `tmux` must not reach our server by
     // accident. TMUX_PANE cannot be overridden; TMUX is what tmux clients read.
     cmd.push_option("-e", "TMUX=");
@@ -70,7 +92,7 @@ pub(super) fn pipe_pane_out(pane: String, shell_command: &str) -> TmuxCommand<'_
     PipePane::new()
         .stdin()
         .target_pane(pane)
-        .shell_command(shell_command)
+        .shell_command(literal(shell_command).into_owned())
         .build()
 }
 
@@ -108,7 +130,7 @@ pub(super) fn window_commands<'a>(session: &str, spec: &WindowSpec<'a>) -> Vec<T
         .print()
         .format(NEW_PANE_FORMAT)
         .target_window(end.clone())
-        .window_name(spec.name)
+        .window_name(window_name(spec.name))
         .build();
     spawn_args(&mut cmd, &spec.spawn);
     let mut cmds = vec![cmd];
@@ -177,6 +199,47 @@ mod tests {
         ] {
             assert_eq!(escape(raw), sent, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn formatted_values_are_literal_and_the_others_exact() {
+        let args = [String::from("agent"), String::from("#{pane_id}")];
+        let spawn = Spawn {
+            argv: &args,
+            cwd: Path::new("/r/p#(touch PWNED)q"),
+            env: &[("WARDEN_ROOT".to_owned(), "/r/h#{pane_id}d".to_owned())],
+        };
+        let spec = WindowSpec {
+            name: "w-#x\x1b]0;t\x07",
+            spawn,
+            job: Some("j#1"),
+            pipe: Some("exec cat >> '/r/h#{pane_id}d/log'"),
+        };
+        let argv = argv("s", &window_commands("s", &spec));
+        let after = |flag: &str| {
+            argv.iter()
+                .position(|a| a == flag)
+                .map(|i| argv[i + 1].as_str())
+        };
+        assert_eq!(after("-n"), Some("w-##x\\e]0;t\\x07"));
+        assert_eq!(after("-c"), Some("/r/p##(touch PWNED)q"));
+        assert_eq!(after("-e"), Some("TMUX="));
+        assert!(
+            argv.contains(&"WARDEN_ROOT=/r/h#{pane_id}d".to_owned()),
+            "{argv:?}"
+        );
+        assert!(
+            argv.contains(&"#{pane_id}".to_owned()),
+            "argv exact: {argv:?}"
+        );
+        assert!(
+            argv.contains(&"j#1".to_owned()),
+            "option value exact: {argv:?}"
+        );
+        assert_eq!(
+            argv.last().map(String::as_str),
+            Some("exec cat >> '/r/h##{pane_id}d/log'")
+        );
     }
 
     #[test]

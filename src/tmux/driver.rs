@@ -12,13 +12,16 @@ use tmux_interface::{
     SwitchClient, TmuxCommand,
 };
 
-use super::args::{argv, chunks, invalid_argument, spawn_args, window_commands, worker_setup};
+use super::args::{
+    argv, chunks, invalid_argument, literal, spawn_args, window_commands, window_name, worker_setup,
+};
 use super::error::{TmuxError, cap, classify};
 use super::exec::{self, ExecError};
 use super::format::{
     FormatError, NEW_PANE_FORMAT, NewPane, PANE_FORMAT, PaneRow, parse_new_pane, parse_pane_rows,
 };
 use super::port::{Batch, Spawn, TmuxPort, WindowSpec};
+use crate::escape::terminal_safe;
 
 /// A normal call answers in about 3 ms; two seconds means the server is stuck.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -165,7 +168,7 @@ impl TmuxPort for Tmux {
             .print()
             .format(NEW_PANE_FORMAT)
             .session_name(session)
-            .window_name(window)
+            .window_name(window_name(window))
             .width(usize::from(size.0))
             .height(usize::from(size.1))
             .build();
@@ -353,11 +356,12 @@ impl TmuxPort for Tmux {
 
     fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
         // `-t session` picks a client of that session; with no client it does nothing.
+        // The supervisor escapes its messages already; this keeps any other caller safe.
         self.run(
             "display-message",
             &[DisplayMessage::new()
                 .target_pane(format!("{session}:"))
-                .message(message.replace('#', "##"))
+                .message(literal(&terminal_safe(message)).into_owned())
                 .build()],
         )
         .map(drop)

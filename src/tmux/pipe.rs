@@ -1,6 +1,7 @@
 //! The one shell string warden ever hands tmux: the `pipe-pane` command that appends a
 //! pane's output to a file. tmux runs it with `/bin/sh -c`, so the path is single-quoted
-//! here and nowhere else.
+//! here and nowhere else. tmux also expands it as a format first; `args::literal` doubles
+//! its `#` when the command is sent, so the shell gets exactly this text.
 
 use std::path::Path;
 

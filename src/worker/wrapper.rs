@@ -20,6 +20,7 @@ use signal_hook::iterator::Signals;
 
 use super::record::{WORKER_RECORD_VERSION, WorkerRecord, write_record};
 use super::report::{Report, ReportKind, send_report};
+use crate::escape::terminal_safe;
 use crate::register::JobEnd;
 
 /// What the supervisor passes to the wrapper. `argv()` is the one place its command line is
@@ -121,7 +122,7 @@ pub(crate) fn signal_name(number: i32) -> String {
 
 fn record(args: &WrapperArgs, rec: &WorkerRecord, kind: ReportKind) {
     if let Err(e) = write_record(&args.record, rec) {
-        eprintln!("warden: {e}");
+        eprintln!("warden: {}", terminal_safe(&e.to_string()));
     }
     if let Some(sock) = &args.report {
         send_report(
@@ -185,7 +186,12 @@ pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
             } else {
                 126
             };
-            eprintln!("warden: failed to start {program}: {e}");
+            // The pane is a terminal; the program may come from a task id (`{task}`).
+            eprintln!(
+                "warden: failed to start {}: {}",
+                terminal_safe(program),
+                terminal_safe(&e.to_string())
+            );
             rec.ended_at = Some(Utc::now());
             rec.end = Some(JobEnd::Exited { code });
             record(args, &rec, ReportKind::Exited);

@@ -19,7 +19,15 @@ pub(crate) struct Live {
 impl Live {
     /// A git repository with `scripts/fake-agent` and this `warden.toml`.
     pub(crate) fn new(config: &str) -> Self {
-        let repo = Repo::new();
+        Self::with_repo(Repo::new(), config)
+    }
+
+    /// `new`, with the repository in a folder of this name (`Repo::in_folder`).
+    pub(crate) fn in_folder(name: &str, config: &str) -> Self {
+        Self::with_repo(Repo::in_folder(name), config)
+    }
+
+    fn with_repo(repo: Repo, config: &str) -> Self {
         let agent = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/fake-agent"))
             .expect("fake agent");
         repo.write_aged("scripts/fake-agent", agent, 0);

@@ -20,6 +20,8 @@ pub(crate) const NOW_EPOCH: u64 = 1_780_315_200;
 
 pub(crate) struct Repo {
     dir: tempfile::TempDir,
+    /// The temp folder, or a folder inside it (`in_folder`).
+    root: PathBuf,
     now: String,
 }
 
@@ -41,18 +43,41 @@ impl Run {
 
 impl Repo {
     pub(crate) fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
         Self {
-            dir: tempfile::tempdir().expect("tempdir"),
+            root: dir.path().to_path_buf(),
+            dir,
+            now: NOW.to_owned(),
+        }
+    }
+
+    /// A repository in the folder `name` inside a new temp folder (in `/tmp`, short, as
+    /// socket paths under it must stay under 108 bytes), for names that matter.
+    pub(crate) fn in_folder(name: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("w")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        let root = dir.path().join(name);
+        std::fs::create_dir(&root).expect("repository folder");
+        Self {
+            root,
+            dir,
             now: NOW.to_owned(),
         }
     }
 
     pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The temp folder holding the repository (its root, unless made by `in_folder`).
+    pub(crate) fn temp(&self) -> &Path {
         self.dir.path()
     }
 
     pub(crate) fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.root.join(rel)
     }
 
     /// Writes a file, creating folders, and sets its mtime `mins_ago` minutes before `NOW`.
