@@ -57,7 +57,7 @@ fn supervisor_answers(live: &Live) -> bool {
 }
 
 fn lock_role(live: &Live) -> String {
-    std::fs::read_to_string(live.repo.path(".warden/supervisor.lock"))
+    std::fs::read_to_string(live.repo.path(".warden/supervisor.role"))
         .unwrap_or_default()
         .split_whitespace()
         .nth(1)

@@ -1,7 +1,8 @@
 //! One supervisor per repository: an exclusive `flock` on `.warden/supervisor.lock`, held for
 //! the supervisor's life (or a cron pass's) and released by the kernel when it dies (even by
-//! SIGKILL), so a stale lock never blocks a restart. The file says who holds it: the pid and
-//! the role, `<pid> supervisor` or `<pid> pass`.
+//! SIGKILL), so a stale lock never blocks a restart. The file holds the holder's pid alone
+//! (`kill -HUP $(cat .warden/supervisor.lock)` works); `supervisor.role` beside it says what
+//! the holder is, `supervisor` or `pass`.
 //!
 //! `warden up` itself holds a second lock, `.warden/start.lock`, from its first look until its
 //! supervisor answers: concurrent `up`s take turns (the later ones find the supervisor
@@ -88,14 +89,26 @@ fn open(path: &Path) -> Result<File, LockError> {
         })
 }
 
+/// `supervisor.role` beside `supervisor.lock`.
+fn role_path(lock: &Path) -> PathBuf {
+    lock.with_extension("role")
+}
+
 fn holder(path: &Path) -> Holder {
     let mut text = String::new();
     let _ = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
-    let mut words = text.split_whitespace();
-    let pid = words.next().unwrap_or("unknown").to_owned();
-    let role = match words.next() {
-        Some("supervisor") => Some(Role::Supervisor),
-        Some("pass") => Some(Role::Pass),
+    let pid = text
+        .split_whitespace()
+        .next()
+        .unwrap_or("unknown")
+        .to_owned();
+    let role_text = std::fs::read_to_string(role_path(path)).unwrap_or_default();
+    // The role file names its holder's pid too: a file left by an earlier holder says
+    // nothing about this one.
+    let mut words = role_text.split_whitespace();
+    let role = match (words.next(), words.next()) {
+        (Some(p), Some("supervisor")) if p == pid => Some(Role::Supervisor),
+        (Some(p), Some("pass")) if p == pid => Some(Role::Pass),
         _ => None,
     };
     Holder { pid, role }
@@ -146,9 +159,18 @@ impl SupervisorLock {
             path: path.to_path_buf(),
             source,
         };
+        let pid = std::process::id();
+        crate::state::write_replace(
+            &role_path(path),
+            format!("{pid} {}\n", role.as_str()).as_bytes(),
+        )
+        .map_err(|e| LockError::Io {
+            path: e.path,
+            source: e.source,
+        })?;
         lock.set_len(0).map_err(io)?;
         lock.rewind().map_err(io)?;
-        writeln!(lock, "{} {}", std::process::id(), role.as_str()).map_err(io)?;
+        writeln!(lock, "{pid}").map_err(io)?;
         Ok(Self { _lock: lock })
     }
 
