@@ -233,7 +233,7 @@ pub(crate) enum Fact {
     Passed {
         mode: PassMode,
         dispatched: bool,
-        pass: Result<Box<Pass>, String>,
+        pass: Box<Pass>,
     },
     Launched {
         mode: PassMode,
