@@ -10,7 +10,6 @@ use crate::layout::LayoutError;
 use crate::register::RegisterError;
 use crate::snapshot::SnapshotError;
 use crate::supervisor::{ControlError, Refusal, SuperviseError};
-use crate::task::StoreError;
 use crate::tmux::TmuxError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,8 +18,6 @@ pub(crate) enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Layout(#[from] LayoutError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     #[error("no snapshot yet in {0}: run `warden heartbeat --once` or start the supervisor")]
@@ -113,7 +110,6 @@ impl Error {
             Self::Refused(_) => ExitCode::Refused,
             Self::Lock(_)
             | Self::Control(_)
-            | Self::Store(_)
             | Self::Snapshot(_)
             | Self::Supervisor(_)
             | Self::Io { .. }

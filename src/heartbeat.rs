@@ -13,7 +13,7 @@ use crate::detect::{Observations, RegisterProblem, RuntimeHealth, Signal, detect
 use crate::dispatch::{Policy, holds};
 use crate::register::{Register, RegisterError, load_register};
 use crate::snapshot::{Snapshot, SnapshotContext, build_snapshot};
-use crate::task::{Activity, Backlog, Plan, Scan, StoreError, Task, TaskStore, plan};
+use crate::task::{Activity, Backlog, Plan, Scan, Task, TaskStore, plan};
 use crate::worktree::observe_worktrees;
 
 /// The register's file name inside the state folder.
@@ -115,20 +115,21 @@ impl Tier1 {
     }
 
     /// One pass with the register read from disk (the CLI's read-only commands).
-    pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Result<Pass, StoreError> {
+    pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Pass {
         let register = self.load_register();
         self.pass_with(now, register.as_ref(), &RuntimeHealth::default())
     }
 
     /// Reads the tasks and worktrees, applies the retry policy, detects, and builds the
-    /// snapshot, with the register the caller holds. Writes nothing.
+    /// snapshot, with the register the caller holds. Writes nothing, and never fails: what
+    /// cannot be read becomes a signal.
     pub(crate) fn pass_with(
         &mut self,
         now: DateTime<Utc>,
         register: Result<&Register, &RegisterProblem>,
         runtime: &RuntimeHealth,
-    ) -> Result<Pass, StoreError> {
-        let scan = self.store.scan()?;
+    ) -> Pass {
+        let scan = self.store.scan();
         let backlog = &scan.backlog;
         let config = &self.loaded.config;
         let holds = register.ok().map_or_else(BTreeMap::new, |r| {
@@ -180,10 +181,10 @@ impl Tier1 {
                 escalation: &config.escalation,
             },
         );
-        Ok(Pass {
+        Pass {
             scan,
             plan,
             snapshot,
-        })
+        }
     }
 }

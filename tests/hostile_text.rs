@@ -12,20 +12,25 @@ use support::{Repo, task};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The id and title as YAML writes them (double-quoted escapes) and as they really are.
+/// An id as YAML writes it (double-quoted escapes) and as it really is: refused by the
+/// parser, but still quoted back in the problem and by commands given it.
 const EVIL_ID_YAML: &str = r#""evil\e]0;pwned\a\e[31mRED\nnext""#;
 const EVIL_ID: &str = "evil\x1b]0;pwned\x07\x1b[31mRED\nnext";
 const EVIL_ID_SHOWN: &str = r"evil\e]0;pwned\x07\e[31mRED\nnext";
+/// A title may hold anything; it is shown escaped.
 const EVIL_TITLE_YAML: &str = r#""\e]52;c;cHduZWQ=\a\e[2Jtitle\rover\x9b31m""#;
+const EVIL_TITLE: &str = "\x1b]52;c;cHduZWQ=\x07\x1b[2Jtitle\rover\u{9b}31m";
 const EVIL_TITLE_SHOWN: &str = r"\e]52;c;cHduZWQ=\x07\e[2Jtitle\rover\u{9b}31m";
 
 fn hostile_repo() -> Repo {
     let repo = Repo::new();
     repo.write(
         "tasks/evil.md",
-        task(&format!(
-            "id: {EVIL_ID_YAML}\ntitle: {EVIL_TITLE_YAML}\nstatus: ready"
-        )),
+        task(&format!("id: {EVIL_ID_YAML}\nstatus: ready")),
+    )
+    .write(
+        "tasks/titled.md",
+        task(&format!("id: titled\ntitle: {EVIL_TITLE_YAML}\nstatus: ready")),
     )
     .write(
         "tasks/plain.md",
@@ -66,10 +71,9 @@ fn tasks_shows_one_line_per_task_and_no_control_characters() {
     assert_eq!(
         run.stdout.lines().count(),
         1 + 2,
-        "a header and one line per task (two of the four files are invalid):\n{}",
+        "a header and one line per task (three of the five files are invalid):\n{}",
         run.stdout
     );
-    assert!(run.stdout.contains(EVIL_ID_SHOWN), "{}", run.stdout);
     assert!(run.stdout.contains(EVIL_TITLE_SHOWN), "{}", run.stdout);
     assert!(
         run.stdout.contains("Café — naïve 日本語"),
@@ -90,7 +94,7 @@ fn tasks_shows_one_line_per_task_and_no_control_characters() {
             .as_array()
             .expect("tasks")
             .iter()
-            .any(|t| t["id"] == EVIL_ID),
+            .any(|t| t["title"] == EVIL_TITLE),
         "{}",
         json.stdout
     );
@@ -111,7 +115,14 @@ fn check_shows_one_line_per_problem_and_no_control_characters() {
         "one line per problem:\n{}",
         run.stdout
     );
-    assert_eq!(lines.len(), 3 + 1, "{}", run.stdout);
+    assert_eq!(lines.len(), 4 + 1, "{}", run.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("tasks/evil.md:2") && l.contains("control character")),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains(r"tasks/name\e]0;x\x07\nline.md"),
         "{}",
@@ -132,12 +143,7 @@ fn heartbeat_and_status_show_no_control_characters() {
         .lines()
         .filter(|l| l.starts_with("queue"))
         .collect();
-    assert_eq!(
-        queue,
-        [format!("queue    1: {EVIL_ID_SHOWN} (p2)")],
-        "{}",
-        run.stdout
-    );
+    assert_eq!(queue, ["queue    1: titled (p2)"], "{}", run.stdout);
     let signals = run
         .stdout
         .split_once("Escalation signals (")
@@ -158,7 +164,7 @@ fn heartbeat_and_status_show_no_control_characters() {
 
     let json = repo.run(&["status", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
-    assert_eq!(value["queue"][0], EVIL_ID);
+    assert_eq!(value["queue"][0], "titled");
 }
 
 #[test]
@@ -255,15 +261,15 @@ fn a_hash_in_the_repository_path_is_literal(folder: &str) {
         "[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n",
     );
     live.task("job", "status: ready\nfake: exit 3 0.2");
-    // A hostile id too: its window name and its log header are escaped.
+    // Formats in an id too: its window name and its log header keep them literal.
     live.repo.write_aged(
         "tasks/evil.md",
-        task("id: \"evil\\e]0;x\\a#{pane_id}\"\nstatus: ready\nfake: exit 0 0.2"),
+        task("id: \"evil#{pane_id}#(touch PWNED)\"\nstatus: ready\nfake: exit 0 0.2"),
         0,
     );
     live.up(&[]);
     live.wait_for("both jobs to end", WAIT, |l| {
-        ["job", "evil\x1b]0;x\x07#{pane_id}"]
+        ["job", "evil#{pane_id}#(touch PWNED)"]
             .iter()
             .all(|t| l.jobs(t).first().is_some_and(Live::ended))
     });
@@ -292,7 +298,7 @@ fn a_hash_in_the_repository_path_is_literal(folder: &str) {
         log.contains("[fake-agent] task: 'job'"),
         "the pane's output reaches the log:\n{log}"
     );
-    let evil = &live.jobs("evil\x1b]0;x\x07#{pane_id}")[0];
+    let evil = &live.jobs("evil#{pane_id}#(touch PWNED)")[0];
     assert_eq!(evil["end"]["code"], 0, "{evil:#}");
     let log = std::fs::read_to_string(
         live.repo
@@ -301,14 +307,16 @@ fn a_hash_in_the_repository_path_is_literal(folder: &str) {
     )
     .expect("log");
     assert!(
-        log.contains(r"of evil\e]0;x\x07#{pane_id} started"),
-        "the log header shows the id escaped:\n{log}"
+        log.contains("of evil#{pane_id}#(touch PWNED) started"),
+        "the log header shows the id as written:\n{log}"
     );
     let windows = live.tmux(&["list-windows", "-a", "-F", "#{window_name}"]);
     let names = String::from_utf8_lossy(&windows.stdout).into_owned();
     assert!(
-        !names.chars().any(|c| c != '\n' && c.is_control()),
-        "{names:?}"
+        names
+            .lines()
+            .any(|n| n.starts_with("w-evil__pane_id___touch_PWNED_-")),
+        "the window is named for the id, not for what tmux would expand: {names:?}"
     );
 }
 

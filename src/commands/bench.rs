@@ -94,7 +94,7 @@ pub(crate) fn run(tasks: usize, rounds: usize, dir: Option<&Path>) -> Result<Exi
     let snapshot_dir = tier1.snapshot_dir();
     let one = |tier1: &mut Tier1| -> Result<Timing, Error> {
         let started = Instant::now();
-        let pass = tier1.pass(Utc::now())?;
+        let pass = tier1.pass(Utc::now());
         let passed = started.elapsed();
         let json = to_json(&pass.snapshot)?;
         let encoded = started.elapsed();

@@ -42,7 +42,7 @@ const PROBLEM_CODES: [SignalCode; 4] = [
 ];
 
 pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
-    let pass = tier1.pass(crate::clock::now())?;
+    let pass = tier1.pass(crate::clock::now());
     let loaded = tier1.loaded();
     let warnings = loaded
         .unknown_keys

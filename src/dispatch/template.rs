@@ -65,9 +65,15 @@ impl Placeholders {
     }
 }
 
+/// The longest name `safe_name` keeps as it is; longer ones are cut and hashed.
+const KEEP_CHARS: usize = 80;
+
 /// A name safe for a file, a folder, a git branch and a tmux window: letters, digits, `.`,
-/// `_` and `-` kept, anything else `_`. When that changed the id (or it starts with `.` or
-/// `-`), a short hash of the original keeps two different ids apart.
+/// `_` and `-` kept, anything else `_`. An id that needs no change is its own name. Any
+/// other (changed, cut, or one git or the file system would refuse) gets `-` and 8 hex
+/// digits of a hash of the whole id, so two ids share a name only if they share the first
+/// 80 characters and a 32-bit hash. A plain id that ends like such a name is hashed too, so
+/// it cannot take the name of a changed one.
 pub(crate) fn safe_name(id: &str) -> String {
     let clean: String = id
         .chars()
@@ -79,17 +85,49 @@ pub(crate) fn safe_name(id: &str) -> String {
             }
         })
         .collect();
-    let risky =
-        clean != id || clean.is_empty() || clean.starts_with(['.', '-']) || clean.contains("..");
-    let clean: String = clean.chars().take(80).collect();
-    if risky {
-        let clean = clean.replace("..", "__");
-        let stem = clean.trim_start_matches(['.', '-']);
-        let stem = if stem.is_empty() { "task" } else { stem };
-        format!("{stem}-{:08x}", stable_hash(id.as_bytes()) & 0xffff_ffff)
-    } else {
-        clean
+    let plain = clean == id
+        && !clean.is_empty()
+        && clean.len() <= KEEP_CHARS
+        && !clean.starts_with(['.', '-'])
+        && !clean.contains("..")
+        // git refuses a branch name ending in `.` or `.lock`.
+        && !clean.ends_with('.')
+        && !clean.ends_with(".lock")
+        && !looks_hashed(&clean);
+    if plain {
+        return clean;
     }
+    // `clean` is ASCII, so characters are bytes.
+    let cut = clean
+        .get(..KEEP_CHARS)
+        .unwrap_or(&clean)
+        .replace("..", "__");
+    let stem = cut.trim_start_matches(['.', '-']);
+    let stem = if stem.is_empty() { "task" } else { stem };
+    format!("{stem}-{:08x}", stable_hash(id.as_bytes()) & 0xffff_ffff)
+}
+
+/// Ends in `-` and 8 lowercase hex digits, as every hashed name does.
+fn looks_hashed(name: &str) -> bool {
+    name.len() > 9
+        && name.as_bytes()[name.len() - 9] == b'-'
+        && name.as_bytes()[name.len() - 8..]
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `name` is one safe component of a path, a git branch and a tmux window name.
+#[cfg(test)]
+pub(crate) fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !name.starts_with(['.', '-'])
+        && !name.contains("..")
+        && !name.ends_with('.')
+        && !name.ends_with(".lock")
 }
 
 #[cfg(test)]
@@ -157,6 +195,9 @@ mod tests {
     #[test]
     fn safe_names() {
         assert_eq!(safe_name("fix-login_2.0"), "fix-login_2.0");
+        // The examples in docs/configuration.md.
+        assert_eq!(safe_name("a b/../c"), "a_b____c-4505b569");
+        assert_eq!(safe_name("release-20260322"), "release-20260322-6856a2be");
         for hostile in [
             "a b",
             "../../etc",
@@ -180,5 +221,62 @@ mod tests {
         }
         assert_ne!(safe_name("a b"), safe_name("a_b"));
         assert_ne!(safe_name("a/b"), safe_name("a b"));
+    }
+
+    #[test]
+    fn long_ids_that_share_their_first_80_characters_get_different_names() {
+        let a = format!("{}-one", "a".repeat(80));
+        let b = format!("{}-two", "a".repeat(80));
+        assert_ne!(safe_name(&a), safe_name(&b));
+        assert!(safe_name(&a).len() <= 100, "{}", safe_name(&a));
+    }
+
+    #[test]
+    fn a_plain_id_never_takes_the_name_of_a_changed_one() {
+        let hashed = safe_name("a b");
+        assert_ne!(safe_name(&hashed), hashed);
+        // Git refuses a branch component ending in `.` or `.lock`.
+        for id in ["x.", "x.lock"] {
+            let s = safe_name(id);
+            assert!(!s.ends_with('.') && !s.ends_with(".lock"), "{id} -> {s}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Ids with the characters that matter here: safe ones, ones that get replaced, the
+        /// hash's own shape, and lengths around the cut.
+        fn id() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a.\\-_ /]{0,12}",
+                "[ab]{78,84}[-.a-f0-9 ]{0,12}",
+                "[a-z0-9]{1,8}(-[0-9a-f]{8})?",
+                prop::collection::vec(any::<char>(), 0..100).prop_map(String::from_iter),
+            ]
+        }
+
+        /// Two ids, often sharing a long beginning.
+        fn pair() -> impl Strategy<Value = (String, String)> {
+            (id(), id(), id()).prop_map(|(p, x, y)| (format!("{p}{x}"), format!("{p}{y}")))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn distinct_ids_get_distinct_names((a, b) in pair()) {
+                prop_assume!(a != b);
+                prop_assert_ne!(safe_name(&a), safe_name(&b), "{:?} and {:?}", a, b);
+            }
+
+            #[test]
+            fn every_name_is_a_safe_component(id in id()) {
+                let s = safe_name(&id);
+                prop_assert!(is_safe_name(&s), "{:?} -> {:?}", id, s);
+            }
+        }
     }
 }

@@ -249,7 +249,7 @@ pub(crate) enum Fact {
     Passed {
         mode: PassMode,
         dispatched: bool,
-        pass: Result<Box<Pass>, String>,
+        pass: Box<Pass>,
     },
     Launched {
         mode: PassMode,

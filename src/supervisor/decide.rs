@@ -125,22 +125,7 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             mode,
             dispatched,
             pass,
-        } => match pass {
-            Ok(pass) => passed(state, mode, dispatched, pass, now),
-            Err(error) => {
-                let mut actions = vec![Action::Log {
-                    level: Level::Error,
-                    message: error.clone(),
-                }];
-                if let Some(to) = reply_of(&mode) {
-                    actions.push(Action::Reply {
-                        to,
-                        response: Response::Error { message: error },
-                    });
-                }
-                actions
-            }
-        },
+        } => passed(state, mode, dispatched, pass, now),
         Fact::Launched {
             mode,
             outcomes,
@@ -203,16 +188,6 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             }
             actions
         }
-    }
-}
-
-fn reply_of(mode: &PassMode) -> Option<ReplyId> {
-    match mode {
-        PassMode::Heartbeat | PassMode::Once => None,
-        PassMode::Dispatch { reply, .. }
-        | PassMode::Status { reply }
-        | PassMode::Escalate { reply, .. }
-        | PassMode::Pack { reply } => Some(*reply),
     }
 }
 

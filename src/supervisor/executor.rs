@@ -98,11 +98,11 @@ impl Executor {
             }
             Action::RunPass { mode, dispatched } => {
                 let runtime = state.health.runtime();
-                let pass = self
-                    .tier1
-                    .pass_with(now.wall, state.jobs.register.as_ref(), &runtime)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string());
+                let pass = Box::new(self.tier1.pass_with(
+                    now.wall,
+                    state.jobs.register.as_ref(),
+                    &runtime,
+                ));
                 Some(Fact::Passed {
                     mode,
                     dispatched,

@@ -16,7 +16,7 @@ use crate::dispatch::{Placeholders, safe_name};
 use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
-use crate::task::Task;
+use crate::task::{IdProblem, Task, check_id};
 use crate::tmux::{NewPane, Spawn, TmuxError, TmuxPort, WindowSpec, append_to};
 use crate::worker::{WrapperArgs, record_path};
 
@@ -30,6 +30,9 @@ pub(crate) enum LaunchError {
         #[source]
         source: std::io::Error,
     },
+    /// The parser refuses such ids; this keeps one that got past it from reaching tmux.
+    #[error("failed to launch task {task}: its id {problem}")]
+    Id { task: String, problem: IdProblem },
     #[error("failed to make {path}: {source}")]
     Release {
         path: PathBuf,
@@ -225,6 +228,10 @@ impl Launcher<'_> {
 
     /// Makes the job's worktree and log header, and works out the pane's command.
     fn ready(&self, record: &JobRecord, task: &Task) -> Result<Ready, LaunchError> {
+        check_id(task.id()).map_err(|problem| LaunchError::Id {
+            task: format!("{:?}", task.id()),
+            problem,
+        })?;
         let root = &self.paths.root;
         let cwd = match &record.worktree {
             Some(rel) => {

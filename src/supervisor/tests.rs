@@ -521,3 +521,72 @@ fn a_manager_that_cannot_start_gives_its_budget_back() {
         .unwrap_or(0);
     assert_eq!(attempts, 1, "no storm of failing spawns");
 }
+
+#[test]
+fn the_launcher_refuses_an_id_the_parser_would_refuse() {
+    use std::sync::Arc;
+
+    use super::action::LaunchOutcome;
+    use super::launch::Launcher;
+    use super::testing::{Shared, job};
+    use crate::task::{Priority, Status, Task, TaskFields};
+
+    let rig = Rig::new(CONFIG);
+    let id = "a\u{0}b";
+    let task = Task {
+        fields: Arc::new(TaskFields {
+            id: id.to_owned(),
+            title: id.to_owned(),
+            status: Status::Ready,
+            priority: Priority::P2,
+            milestone: None,
+            owner: None,
+            depends_on: Vec::new(),
+            created_at: None,
+            started_at: None,
+            completed_at: None,
+            completed_by: None,
+        }),
+        path: "tasks/a.md".into(),
+        mtime: chrono::Utc::now(),
+    };
+    let record = job("j000001", id);
+    let port = Shared(std::rc::Rc::clone(&rig.fake));
+    let state = &rig.sup.state;
+    let outcomes = Launcher {
+        paths: &state.paths,
+        config: &state.config,
+        port: &port,
+        layout: &state.layout,
+        exe: &state.exe,
+    }
+    .launch(&[(&record, &task)]);
+    match &outcomes[..] {
+        [LaunchOutcome::Failed(why)] => assert!(why.contains("control character"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(windows_asked(&rig).is_empty(), "tmux was not asked");
+    assert!(
+        !rig.root().join("tasks/logs").exists(),
+        "no log was started"
+    );
+}
+
+#[test]
+fn a_folder_that_cannot_be_listed_hides_no_new_task() {
+    let mut rig = Rig::new(CONFIG);
+    rig.task("a", "status: backlog");
+    rig.tick();
+    assert!(windows_asked(&rig).is_empty());
+    // The watcher sees both changes at once; the pass that finds the folder unlistable must
+    // neither fail nor leave the new task for a walk that never comes.
+    crate::task::testing::unlistable_folder(&rig.root().join("tasks"));
+    rig.task("new", "status: ready");
+    rig.run_for(3);
+    assert_eq!(windows_asked(&rig), [vec!["j000001"]]);
+    assert!(
+        rig.codes().contains(&"task_invalid".to_owned()),
+        "{:?}",
+        rig.codes()
+    );
+}

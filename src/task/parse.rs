@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::id::{IdProblem, check_id, shown};
 use super::model::{Priority, Status, TaskFields};
 
 /// Why a file could not be read as a task. `line` is 1-based within the whole file.
@@ -230,9 +231,20 @@ pub(crate) fn parse_task(bytes: &[u8], path: &Path) -> Result<Option<TaskFields>
         }
     };
 
-    let id = text_field("id")?.unwrap_or_else(|| id_from_path(path));
-    if id.is_empty() {
-        return Err(ParseError::at(line_of("id"), "the task has an empty id"));
+    let (id, from_file_name) = match text_field("id")? {
+        Some(id) => (id, false),
+        None => (id_from_path(path), true),
+    };
+    if let Err(problem) = check_id(&id) {
+        return Err(match problem {
+            IdProblem::Empty => ParseError::at(line_of("id"), "the task has an empty id"),
+            // An id from the file name has no line to point at.
+            _ if from_file_name => ParseError::at(
+                None,
+                format!("the id {} from the file name {problem}", shown(&id)),
+            ),
+            _ => ParseError::at(line_of("id"), format!("the id {} {problem}", shown(&id))),
+        });
     }
     let status = match text_field("status")? {
         None => Status::Backlog,

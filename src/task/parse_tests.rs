@@ -220,3 +220,168 @@ fn timestamps() {
         assert!(parse_timestamp(raw).is_none(), "{raw}");
     }
 }
+
+#[test]
+fn ids_with_control_characters_are_invalid_at_the_id_line() {
+    for (yaml_id, shown) in [
+        (r#""a\u0000b""#, r#""a\0b""#),
+        (r#""a\e[31mred""#, r#""a\u{1b}[31mred""#),
+        (r#""two\nlines""#, r#""two\nlines""#),
+        (r#""tab\there""#, r#""tab\there""#),
+        (r#""del\u007f""#, r#""del\u{7f}""#),
+    ] {
+        let e = error(&format!("---\nstatus: ready\nid: {yaml_id}\n---\n"));
+        assert_eq!(e.line, Some(3), "{yaml_id}: {e:?}");
+        assert!(e.message.contains("control character"), "{yaml_id}: {e:?}");
+        assert!(e.message.contains(shown), "{yaml_id}: {e:?}");
+    }
+}
+
+#[test]
+fn ids_longer_than_the_limit_are_invalid_at_the_id_line() {
+    let long = "a".repeat(9000);
+    let e = error(&format!("---\nstatus: ready\nid: {long}\n---\n"));
+    assert_eq!(e.line, Some(3), "{e:?}");
+    assert!(e.message.contains("9000 bytes"), "{e:?}");
+    assert!(e.message.contains("200-byte limit"), "{e:?}");
+    assert!(
+        e.message.len() < 300,
+        "the message does not repeat the whole id"
+    );
+    // The limit itself is fine, in bytes, not characters.
+    assert_eq!(
+        task(&format!("---\nid: {}\n---\n", "a".repeat(200)))
+            .id
+            .len(),
+        200
+    );
+    let e = error(&format!("---\nid: {}\n---\n", "é".repeat(101)));
+    assert!(e.message.contains("202 bytes"), "{e:?}");
+}
+
+#[test]
+fn ids_from_file_names_follow_the_same_rule() {
+    let e = parse_task(b"---\nstatus: ready\n---\n", Path::new("tasks/a\x1bb.md"))
+        .expect_err("an escape in the file name");
+    assert_eq!(e.line, None, "{e:?}");
+    assert!(e.message.contains("control character"), "{e:?}");
+    assert!(e.message.contains("file name"), "{e:?}");
+    let long = format!("tasks/{}.md", "b".repeat(250));
+    let e = parse_task(b"---\n---\n", Path::new(&long)).expect_err("a long file name");
+    assert!(e.message.contains("250 bytes"), "{e:?}");
+    assert!(e.message.contains("file name"), "{e:?}");
+}
+
+#[test]
+fn ids_dispatch_can_run_are_accepted() {
+    for id in [
+        "semi;",
+        "a b",
+        "naïve-✓",
+        "{job}",
+        "$(x)",
+        "-rf",
+        "..",
+        "a\u{2028}b",
+    ] {
+        let yaml = serde_json::to_string(id).expect("json string");
+        assert_eq!(task(&format!("---\nid: {yaml}\n---\n")).id, id);
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dispatch::{is_safe_name, safe_name};
+    use crate::task::check_id;
+
+    /// Whatever the parser accepts, dispatch can run: the id passes the rule the launcher
+    /// checks, and the name made from it is one safe path, branch and window component.
+    fn dispatchable(fields: &TaskFields) -> Result<(), TestCaseError> {
+        let id = &fields.id;
+        prop_assert_eq!(check_id(id), Ok(()), "accepted id {:?}", id);
+        let name = safe_name(id);
+        prop_assert!(is_safe_name(&name), "{:?} -> {:?}", id, name);
+        Ok(())
+    }
+
+    /// Any text, control characters included (`any::<String>()` has none), sometimes longer
+    /// than the id limit.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(any::<char>(), 0..40).prop_map(String::from_iter),
+            prop::collection::vec(any::<char>(), 150..260).prop_map(String::from_iter),
+            "[a-z;. -]{190,210}",
+        ]
+    }
+
+    /// Front matter lines: known keys with arbitrary scalar values (quoted as JSON, which is
+    /// YAML), plus arbitrary raw lines.
+    fn front_matter() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "id",
+            "title",
+            "status",
+            "priority",
+            "depends_on",
+            "created_at",
+            "owner",
+            "x",
+        ]);
+        let quoted = (key.clone(), text())
+            .prop_map(|(k, v)| format!("{k}: {}", serde_json::to_string(&v).unwrap_or_default()));
+        let raw = (key, "[^\n]{0,40}").prop_map(|(k, v)| format!("{k}: {v}"));
+        let free = "[^\n]{0,40}";
+        prop::collection::vec(prop_oneof![quoted, raw, free], 0..8)
+            .prop_map(|lines| format!("---\n{}\n---\n# body\n", lines.join("\n")))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(Some(fields)) = parse_task(&bytes, Path::new("tasks/x.md")) {
+                dispatchable(&fields)?;
+            }
+            let mut fenced = b"---\n".to_vec();
+            fenced.extend_from_slice(&bytes);
+            fenced.extend_from_slice(b"\n---\n");
+            if let Ok(Some(fields)) = parse_task(&fenced, Path::new("tasks/x.md")) {
+                dispatchable(&fields)?;
+            }
+        }
+
+        #[test]
+        fn arbitrary_front_matter_never_panics_and_every_accepted_id_is_dispatchable(
+            text in front_matter(),
+            stem in text(),
+        ) {
+            let path = format!("tasks/{}.md", stem.replace('/', "_"));
+            if let Ok(Some(fields)) = parse_task(text.as_bytes(), Path::new(&path)) {
+                dispatchable(&fields)?;
+            }
+        }
+
+        #[test]
+        fn any_id_is_either_refused_or_dispatchable(id in text()) {
+            let yaml = serde_json::to_string(&id).unwrap_or_default();
+            match parse_task(format!("---\nid: {yaml}\n---\n").as_bytes(), Path::new("t.md")) {
+                Ok(Some(fields)) => {
+                    dispatchable(&fields)?;
+                    // Accepted as written (trimmed), or the file name's id for a blank one.
+                    let want = if id.trim().is_empty() { "t" } else { id.trim() };
+                    prop_assert_eq!(fields.id.as_str(), want);
+                }
+                Ok(None) => prop_assert!(false, "front matter was not seen"),
+                // Refused by the YAML parser, or by the id rule at the id's line.
+                Err(e) => prop_assert!(
+                    e.message.starts_with("invalid YAML") || e.line == Some(2),
+                    "{:?}",
+                    e
+                ),
+            }
+        }
+    }
+}

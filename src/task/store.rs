@@ -1,5 +1,7 @@
-//! The task store: walks `tasks/**/*.md`, parses each file, and caches the result by path,
-//! mtime and size so a rescan of a large backlog only re-reads the files that changed.
+//! The task store: walks `tasks/**/*.md` (`walk.rs`), reads each file without ever blocking
+//! (`read.rs`), parses it, and caches the result by path, mtime and size so a rescan of a
+//! large backlog only re-reads the files that changed. A scan never fails: a file or folder
+//! that cannot be read is an invalid entry of the backlog.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -10,21 +12,9 @@ use chrono::{DateTime, Utc};
 
 use super::model::{InvalidTask, Task, TaskFields};
 use super::parse::{ParseError, parse_task};
+use super::read::read_task_file;
+use super::walk::{Verdict, walk};
 use super::watch::Watcher;
-
-/// Files above this size are refused unread: a task file is prose, and reading a stray
-/// multi-gigabyte file into memory would stall every heartbeat.
-pub(crate) const MAX_TASK_FILE_BYTES: u64 = 1024 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    #[error("failed to read tasks folder {path}: {source}")]
-    ReadDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 #[derive(Debug, Clone)]
 enum Outcome {
@@ -37,6 +27,9 @@ enum Outcome {
 struct CacheEntry {
     mtime: SystemTime,
     size: u64,
+    /// What the walk made of the path: a FIFO with a regular file's mtime and size is not
+    /// the file that was read.
+    verdict: Verdict,
     outcome: Outcome,
     /// The scan generation that last saw this file; older entries are forgotten.
     seen: u64,
@@ -47,7 +40,8 @@ struct CacheEntry {
 pub(crate) struct Backlog {
     /// Valid tasks, sorted by path.
     pub(crate) tasks: Vec<Task>,
-    /// Files that could not be read as tasks, sorted by path.
+    /// Files that could not be read as tasks and folders that could not be listed, sorted
+    /// by path.
     pub(crate) invalid: Vec<InvalidTask>,
 }
 
@@ -73,10 +67,12 @@ pub(crate) struct TaskStore {
     /// under the tasks folder, as `tasks/logs` does by default.
     excluded: HashSet<PathBuf>,
     cache: HashMap<PathBuf, CacheEntry>,
+    /// The folders the last walk could not list, relative to the root.
+    unlistable: Vec<InvalidTask>,
     generation: u64,
     last: Option<Scan>,
-    /// Set after a walk in which every folder got a watch; then a quiet watcher means the
-    /// last scan still holds.
+    /// Set after a walk in which every folder was listed and got a watch; then a quiet
+    /// watcher means the last scan still holds.
     watcher: Option<Watcher>,
     fully_watched: bool,
 }
@@ -93,6 +89,7 @@ impl TaskStore {
             tasks_dir,
             excluded: excluded.into_iter().collect(),
             cache: HashMap::new(),
+            unlistable: Vec::new(),
             generation: 0,
             last: None,
             watcher: None,
@@ -110,68 +107,8 @@ impl TaskStore {
         }
     }
 
-    /// Lists `*.md` files below the tasks folder without following symlinked folders (a loop
-    /// would never end) and skipping hidden and excluded folders.
-    fn walk(&mut self) -> Result<Vec<(PathBuf, std::fs::Metadata)>, StoreError> {
-        let mut files = Vec::new();
-        let mut stack = vec![self.tasks_dir.clone()];
-        let mut all_watched = self.watcher.is_some();
-        while let Some(dir) = stack.pop() {
-            if let Some(w) = &self.watcher {
-                all_watched &= w.watch(&dir);
-            }
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == self.tasks_dir => {
-                    // Nothing to watch yet: walk again next time.
-                    self.fully_watched = false;
-                    return Ok(files);
-                }
-                Err(source) => return Err(StoreError::ReadDir { path: dir, source }),
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(file_type) = entry.file_type() else {
-                    continue;
-                };
-                let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                if file_type.is_dir() {
-                    if !hidden && !self.excluded.contains(&path) {
-                        stack.push(path);
-                    }
-                    continue;
-                }
-                if hidden || path.extension().is_none_or(|e| e != "md") {
-                    continue;
-                }
-                // Symlinked files are followed; a dangling link is skipped. For plain files
-                // the entry's own metadata is a cheaper stat relative to the open folder.
-                let meta = if file_type.is_symlink() {
-                    std::fs::metadata(&path)
-                } else {
-                    entry.metadata()
-                };
-                if let Ok(meta) = meta
-                    && meta.is_file()
-                {
-                    files.push((path, meta));
-                }
-            }
-        }
-        self.fully_watched = all_watched;
-        Ok(files)
-    }
-
-    fn read_one(path: &Path, rel: &Path, size: u64) -> Outcome {
-        if size > MAX_TASK_FILE_BYTES {
-            return Outcome::Invalid(ParseError {
-                line: None,
-                message: format!(
-                    "file is {size} bytes, larger than the {MAX_TASK_FILE_BYTES}-byte limit for a task file"
-                ),
-            });
-        }
-        match std::fs::read(path) {
+    fn read_one(path: &Path, rel: &Path) -> Outcome {
+        match read_task_file(path) {
             Ok(bytes) => match parse_task(&bytes, rel) {
                 Ok(Some(fields)) => Outcome::Task(Arc::new(fields)),
                 Ok(None) => Outcome::NotATask,
@@ -179,49 +116,66 @@ impl TaskStore {
             },
             Err(e) => Outcome::Invalid(ParseError {
                 line: None,
-                message: format!("failed to read: {e}"),
+                message: e.to_string(),
             }),
         }
     }
 
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
+        path.strip_prefix(&self.root).unwrap_or(path)
+    }
+
     /// Scans the folder, re-reading only files whose mtime or size changed since last time.
-    pub(crate) fn scan(&mut self) -> Result<Scan, StoreError> {
+    /// Never fails: a file or folder that cannot be read is an invalid entry of the backlog.
+    pub(crate) fn scan(&mut self) -> Scan {
         if self.fully_watched
             && let (Some(watcher), Some(last)) = (&self.watcher, &self.last)
             && watcher.quiet()
         {
-            return Ok(Scan {
+            return Scan {
                 files_parsed: 0,
                 walked: false,
                 ..last.clone()
-            });
+            };
         }
         // Events that arrive from here on are about this walk or later; drop older ones.
+        // The changes they announced are what this walk is for, so until it has finished
+        // the watcher counts as dirty.
+        self.fully_watched = false;
         if let Some(w) = &self.watcher {
             w.quiet();
         }
-        let files = self.walk()?;
+        let walk = walk(&self.tasks_dir, &self.excluded, self.watcher.as_ref());
         self.generation += 1;
         let generation = self.generation;
-        let files_seen = files.len();
+        let files_seen = walk.files.len();
         let mut files_parsed = 0;
-        let mut paths = Vec::with_capacity(files.len());
-        for (path, meta) in files {
-            let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            let size = meta.len();
+        let mut paths = Vec::with_capacity(walk.files.len());
+        for found in walk.files {
+            let path = found.path;
             match self.cache.get_mut(&path) {
-                Some(entry) if entry.mtime == mtime && entry.size == size => {
-                    entry.seen = generation
+                Some(entry)
+                    if entry.mtime == found.mtime
+                        && entry.size == found.size
+                        && entry.verdict == found.verdict =>
+                {
+                    entry.seen = generation;
                 }
                 _ => {
                     files_parsed += 1;
-                    let rel = path.strip_prefix(&self.root).unwrap_or(&path);
-                    let outcome = Self::read_one(&path, rel, size);
+                    let outcome = match &found.verdict {
+                        Verdict::Read => Self::read_one(&path, self.relative(&path)),
+                        Verdict::Refused(why) => Outcome::Invalid(ParseError {
+                            line: None,
+                            message: why.clone(),
+                        }),
+                    };
                     self.cache.insert(
                         path.clone(),
                         CacheEntry {
-                            mtime,
-                            size,
+                            mtime: found.mtime,
+                            size: found.size,
+                            verdict: found.verdict,
                             outcome,
                             seen: generation,
                         },
@@ -230,12 +184,24 @@ impl TaskStore {
             }
             paths.push(path);
         }
+        let unlistable: Vec<InvalidTask> = walk
+            .unlistable
+            .iter()
+            .map(|u| InvalidTask {
+                path: self.relative(&u.path).to_path_buf(),
+                line: None,
+                message: format!("cannot be listed: {}", u.error),
+                mtime: to_utc(u.mtime),
+            })
+            .collect();
         // Forget deleted files so the cache never outgrows the folder.
         let before = self.cache.len();
         self.cache.retain(|_, e| e.seen == generation);
-        let removed = before != self.cache.len();
+        let unchanged =
+            files_parsed == 0 && before == self.cache.len() && unlistable == self.unlistable;
+        self.unlistable = unlistable;
         let backlog = match &self.last {
-            Some(last) if files_parsed == 0 && !removed => Arc::clone(&last.backlog),
+            Some(last) if unchanged => Arc::clone(&last.backlog),
             _ => Arc::new(self.build(paths)),
         };
         let scan = Scan {
@@ -245,7 +211,8 @@ impl TaskStore {
             walked: true,
         };
         self.last = Some(scan.clone());
-        Ok(scan)
+        self.fully_watched = walk.complete;
+        scan
     }
 
     /// Assembles the backlog from the cache in path order; the first path of a duplicated id
@@ -262,7 +229,7 @@ impl TaskStore {
             let Some(entry) = self.cache.get(path) else {
                 continue;
             };
-            let rel = path.strip_prefix(&self.root).unwrap_or(path);
+            let rel = self.relative(path);
             let mtime = to_utc(entry.mtime);
             match &entry.outcome {
                 Outcome::NotATask => {}
@@ -295,142 +262,18 @@ impl TaskStore {
                 }
             }
         }
+        // A folder that cannot be listed sits among the files, in path order.
+        backlog.invalid.extend(self.unlistable.iter().cloned());
+        backlog.invalid.sort_by(|a, b| {
+            a.path
+                .as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.path.as_os_str().as_encoded_bytes())
+        });
         backlog
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::task::Status;
-
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-
-    fn store(root: &Path) -> TaskStore {
-        TaskStore::new(
-            root.to_path_buf(),
-            root.join("tasks"),
-            vec![root.join("tasks/logs")],
-        )
-    }
-
-    #[test]
-    fn scans_nested_files_and_keeps_going_past_bad_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path();
-        write(root, "tasks/a.md", "---\nid: a\nstatus: ready\n---\n");
-        write(root, "tasks/m1/b.md", "---\nid: b\nstatus: done\n---\n");
-        write(root, "tasks/README.md", "# Tasks\n");
-        write(root, "tasks/bad.md", "---\nid: bad\nstatus: nope\n---\n");
-        write(root, "tasks/notes.txt", "---\nid: txt\n---\n");
-        write(
-            root,
-            "tasks/logs/escalations/1/context.md",
-            "---\nid: pack\n---\n",
-        );
-        write(root, "tasks/.hidden/c.md", "---\nid: c\n---\n");
-        let backlog = store(root).scan().expect("scan").backlog;
-        let ids: Vec<_> = backlog.tasks.iter().map(Task::id).collect();
-        assert_eq!(ids, ["a", "b"]);
-        assert_eq!(backlog.tasks[1].status(), Status::Completed);
-        assert_eq!(backlog.invalid.len(), 1);
-        assert_eq!(backlog.invalid[0].path, Path::new("tasks/bad.md"));
-        assert_eq!(backlog.invalid[0].line, Some(3));
-    }
-
-    #[test]
-    fn duplicate_ids_keep_the_first_path() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path();
-        write(root, "tasks/a.md", "---\nid: same\n---\n");
-        write(root, "tasks/b.md", "---\nid: same\n---\n");
-        let backlog = store(root).scan().expect("scan").backlog;
-        assert_eq!(backlog.tasks.len(), 1);
-        assert_eq!(backlog.tasks[0].path, Path::new("tasks/a.md"));
-        assert!(backlog.invalid[0].message.contains("duplicate id"));
-        assert!(backlog.invalid[0].message.contains("tasks/a.md"));
-    }
-
-    #[test]
-    fn rescan_reads_only_changed_files() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path();
-        write(root, "tasks/a.md", "---\nid: a\nstatus: ready\n---\n");
-        write(root, "tasks/b.md", "---\nid: b\n---\n");
-        let mut store = store(root);
-        assert_eq!(store.scan().expect("scan").files_parsed, 2);
-        assert_eq!(store.scan().expect("scan").files_parsed, 0);
-        // A size change is seen even within the same mtime tick.
-        write(root, "tasks/a.md", "---\nid: a\nstatus: in_progress\n---\n");
-        let scan = store.scan().expect("scan");
-        assert_eq!(scan.files_parsed, 1);
-        assert_eq!(scan.backlog.tasks[0].status(), Status::InProgress);
-        // Nothing changed: the very same backlog is handed out again.
-        let again = store.scan().expect("scan");
-        assert!(Arc::ptr_eq(&scan.backlog, &again.backlog));
-        std::fs::remove_file(root.join("tasks/b.md")).expect("rm");
-        assert_eq!(store.scan().expect("scan").backlog.tasks.len(), 1);
-        assert_eq!(store.cache.len(), 1);
-    }
-
-    #[test]
-    fn quiet_folders_are_not_walked_and_every_kind_of_change_is_seen() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path();
-        write(root, "tasks/a.md", "---\nid: a\n---\n");
-        let mut store = store(root);
-        store.watch();
-        assert!(store.scan().expect("scan").walked);
-        let quiet = store.scan().expect("scan");
-        assert!(!quiet.walked, "nothing changed, so no walk");
-        assert_eq!(quiet.backlog.tasks.len(), 1);
-        // A new file in a new subfolder, then a file in that subfolder edited, then a rename.
-        write(root, "tasks/new/b.md", "---\nid: b\n---\n");
-        let scan = store.scan().expect("scan");
-        assert!(scan.walked);
-        assert_eq!(scan.backlog.tasks.len(), 2);
-        assert!(!store.scan().expect("scan").walked);
-        write(root, "tasks/new/b.md", "---\nid: b\nstatus: ready\n---\n");
-        let scan = store.scan().expect("scan");
-        assert_eq!(scan.backlog.tasks[1].status(), Status::Ready);
-        std::fs::rename(root.join("tasks/new/b.md"), root.join("tasks/new/c.md")).expect("mv");
-        let scan = store.scan().expect("scan");
-        assert!(scan.walked);
-        assert_eq!(scan.backlog.tasks[1].path, Path::new("tasks/new/c.md"));
-        // An mtime-only change (touch) is seen too.
-        std::fs::File::options()
-            .write(true)
-            .open(root.join("tasks/a.md"))
-            .expect("open")
-            .set_modified(std::time::SystemTime::UNIX_EPOCH)
-            .expect("touch");
-        let scan = store.scan().expect("scan");
-        assert!(scan.walked);
-        assert_eq!(scan.backlog.tasks[0].mtime, DateTime::<Utc>::UNIX_EPOCH);
-    }
-
-    #[test]
-    fn missing_tasks_folder_is_an_empty_backlog() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let backlog = store(dir.path()).scan().expect("scan").backlog;
-        assert!(backlog.tasks.is_empty() && backlog.invalid.is_empty());
-    }
-
-    #[test]
-    fn oversized_file_is_invalid_without_reading() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path();
-        let big = format!(
-            "---\nid: big\n---\n{}",
-            "x".repeat(usize::try_from(MAX_TASK_FILE_BYTES).expect("fits"))
-        );
-        write(root, "tasks/big.md", &big);
-        let backlog = store(root).scan().expect("scan").backlog;
-        assert!(backlog.tasks.is_empty());
-        assert!(backlog.invalid[0].message.contains("limit"));
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;
