@@ -25,6 +25,7 @@ use crate::escalate::{ledger_path, load_ledger, save_ledger};
 use crate::heartbeat::Tier1;
 use crate::register::save_register;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
+use crate::state::{Open, open_private};
 use crate::tmux::{TmuxError, TmuxPort};
 use crate::worker::{alive_named, read_record, record_path, signal_group};
 
@@ -72,7 +73,7 @@ impl Executor {
                         .map_err(|e| SaveFailure {
                             path: state.paths.register.clone(),
                             error: match e {
-                                crate::register::RegisterError::Write(w) => w.source.to_string(),
+                                crate::register::RegisterError::Write(w) => w.reason(),
                                 other => other.to_string(),
                             },
                         }),
@@ -104,14 +105,12 @@ impl Executor {
             }
             Action::Release { job } => {
                 let go = state.paths.go_file(&job);
-                let made = go
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| std::fs::write(&go, b""));
-                made.err().map(|e| Fact::ReleaseFailed {
-                    job,
-                    error: format!("failed to create {}: {e}", go.display()),
-                })
+                open_private(&go, Open::Create)
+                    .err()
+                    .map(|e| Fact::ReleaseFailed {
+                        job,
+                        error: e.to_string(),
+                    })
             }
             Action::Signal { jobs, signal } => {
                 let signal = match signal {
@@ -373,7 +372,9 @@ impl Executor {
             .and_then(|text| crate::task::mark_started(&text, now.wall).map_err(|e| e.to_string()));
         match edited {
             Ok(text) => {
-                if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
+                // A task file of the repository: it keeps its own mode.
+                let mode = crate::state::FileMode::Existing;
+                if let Err(e) = crate::state::write_atomic_as(&path, text.as_bytes(), mode) {
                     tracing::error!("{e}");
                 }
             }

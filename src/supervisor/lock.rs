@@ -1,6 +1,7 @@
 //! One supervisor per repository: an exclusive `flock` on `.warden/supervisor.lock`, held for
 //! the supervisor's life and released by the kernel when it dies (even by SIGKILL), so a
-//! stale lock never blocks a restart. The file holds the pid, for messages.
+//! stale lock never blocks a restart. The file holds the pid, for messages. It is opened
+//! without following a link: a planted link would have it truncate its target.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -8,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+
+use crate::state::{Open, PathError, open_private};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LockError {
@@ -19,6 +22,9 @@ pub(crate) enum LockError {
         #[source]
         source: std::io::Error,
     },
+    /// A link (it would truncate its target), or not a regular file.
+    #[error(transparent)]
+    Refused(#[from] PathError),
 }
 
 #[derive(Debug)]
@@ -26,28 +32,15 @@ pub(crate) struct SupervisorLock {
     _lock: Flock<File>,
 }
 
-fn open(path: &Path) -> Result<File, LockError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-}
-
 fn holder(path: &Path) -> String {
     let mut text = String::new();
-    let _ = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
+    let _ = open_private(path, Open::Existing).and_then(|mut f| {
+        f.read_to_string(&mut text)
+            .map_err(|source| PathError::Open {
+                path: path.to_path_buf(),
+                source,
+            })
+    });
     let pid = text.trim();
     if pid.is_empty() {
         "unknown".to_owned()
@@ -59,7 +52,7 @@ fn holder(path: &Path) -> String {
 impl SupervisorLock {
     /// Takes the lock or says who holds it.
     pub(crate) fn acquire(path: &Path) -> Result<Self, LockError> {
-        let file = open(path)?;
+        let file = open_private(path, Open::ReadWrite)?;
         let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => lock,
             Err((_, Errno::EWOULDBLOCK)) => {
@@ -87,7 +80,7 @@ impl SupervisorLock {
 
     /// The holder's pid when a supervisor holds the lock now.
     pub(crate) fn probe(path: &Path) -> Option<String> {
-        let file = File::options().read(true).write(true).open(path).ok()?;
+        let file = open_private(path, Open::Existing).ok()?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(_released_on_drop) => None,
             Err(_) => Some(holder(path)),
@@ -114,5 +107,23 @@ mod tests {
         drop(lock);
         assert_eq!(SupervisorLock::probe(&path), None);
         assert!(SupervisorLock::acquire(&path).is_ok());
+    }
+
+    #[test]
+    fn a_lock_linked_to_an_outside_file_is_refused_and_the_file_unchanged() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let keys = out.path().join("keys");
+        std::fs::write(&keys, b"the only key\n").expect("keys");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("supervisor.lock");
+        std::os::unix::fs::symlink(&keys, &path).expect("plant");
+        let taken = SupervisorLock::acquire(&path);
+        assert_eq!(
+            std::fs::read(&keys).expect("read"),
+            b"the only key\n",
+            "the lock was taken through the link and its target rewritten"
+        );
+        let err = taken.expect_err("a linked lock is refused");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
     }
 }

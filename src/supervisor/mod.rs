@@ -18,6 +18,7 @@ mod protocol;
 mod reconcile;
 mod requests;
 mod run;
+mod secure;
 mod settle;
 mod sources;
 mod state;

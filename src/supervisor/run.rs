@@ -54,6 +54,9 @@ pub(crate) enum SuperviseError {
     TmuxGone,
     #[error("the pass produced no snapshot")]
     NoSnapshot,
+    /// A folder it would write into is a link, or not private: it does not start.
+    #[error(transparent)]
+    Unsafe(#[from] crate::state::PathError),
 }
 
 /// The supervisor: its state and the executor that acts for it.
@@ -185,6 +188,7 @@ impl Supervisor {
 
     /// Runs until SIGTERM/SIGINT, `warden down`, or the tmux server is gone.
     pub(crate) fn run(mut self, view_args: &[String]) -> Result<(), SuperviseError> {
+        self.state.paths.secure()?;
         let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
         let paths = self.state.paths.clone();
         if let Err(e) = crate::state::write_atomic(
@@ -254,6 +258,7 @@ impl Supervisor {
     /// One pass for cron (`heartbeat --once --dispatch-ready`): reconcile, dispatch, write
     /// the snapshot, return it. Refused while a supervisor runs (it dispatches already).
     pub(crate) fn run_once(mut self, view_args: &[String]) -> Result<Snapshot, SuperviseError> {
+        self.state.paths.secure()?;
         let _lock = SupervisorLock::acquire(&self.state.paths.lock)?;
         self.ensure_session(view_args)?;
         self.exec.output = Output::Silent;

@@ -174,7 +174,7 @@ fn no_pane_is_made_until_the_register_entry_is_saved() {
             .evidence
             .detail
             .as_deref()
-            .is_some_and(|d| d.contains("os error")),
+            .is_some_and(|d| d.contains("blocker: it is not a folder")),
         "{signal:?}"
     );
     // Saving works again: dispatch resumes by itself, each task once.
@@ -413,4 +413,31 @@ fn a_deleted_socket_is_recreated_by_signalling_the_live_server() {
 
 fn libc_sigusr1() -> i32 {
     nix::sys::signal::Signal::SIGUSR1 as i32
+}
+
+/// Issue 9, item 8: a go file's folder planted as a link to an outside folder. The launch
+/// fails before the pane is made; nothing is written outside.
+#[test]
+fn a_release_folder_linked_outside_is_refused_and_nothing_is_written_there() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut rig = Rig::new(CONFIG);
+    rig.task("a", "status: ready");
+    let release = rig.sup.state.paths.jobs.join("j000001.release");
+    std::fs::create_dir_all(&rig.sup.state.paths.jobs).expect("jobs");
+    std::os::unix::fs::symlink(out.path(), &release).expect("plant");
+    rig.tick();
+    assert_eq!(
+        std::fs::read_dir(out.path()).expect("list").count(),
+        0,
+        "the go file was made through the linked release folder"
+    );
+    assert!(
+        windows_asked(&rig).is_empty(),
+        "no pane for a refused launch"
+    );
+    assert!(
+        matches!(ended(&rig, "j000001"), Some(JobEnd::NotStarted { reason }) if reason.contains("j000001.release")),
+        "{:?}",
+        ended(&rig, "j000001")
+    );
 }

@@ -4,9 +4,11 @@
 mod group;
 mod record;
 mod report;
+mod socket_dir;
 mod wrapper;
 
 pub(crate) use group::{alive, alive_named, signal_group};
 pub(crate) use record::{WorkerRecord, read_record, record_path};
-pub(crate) use report::{Report, ReportKind, parse_report, socket_path};
+pub(crate) use report::{Report, ReportKind, parse_report};
+pub(crate) use socket_dir::{check_socket_folder, socket_path};
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};
