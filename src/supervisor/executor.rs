@@ -27,7 +27,7 @@ use crate::register::save_register;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
 use crate::state::{Open, open_private};
 use crate::tmux::{TmuxError, TmuxPort};
-use crate::worker::{alive_named, read_record, record_path, signal_group};
+use crate::worker::{Stopper, alive_named, read_record, record_path};
 
 /// How each heartbeat is shown on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub(crate) struct Executor {
     pub(crate) output: Output,
     /// The flags the supervisor was started with, applied again on reload.
     pub(crate) overrides: Overrides,
+    /// The process trees of the jobs being stopped, from their SIGTERM to their SIGKILL.
+    pub(crate) stopper: Stopper,
 }
 
 pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
@@ -113,13 +115,23 @@ impl Executor {
                     })
             }
             Action::Signal { jobs, signal } => {
-                let signal = match signal {
-                    StopSignal::Term => Signal::SIGTERM,
-                    StopSignal::Kill => Signal::SIGKILL,
-                };
-                for job in &jobs {
-                    if let Some(leader) = self.leader(state, job) {
-                        signal_group(leader, signal);
+                // A job that ended has no leader to trust (its pid may be reused): only what
+                // was found at its SIGTERM is signalled.
+                let targets: Vec<(String, Option<u32>)> = jobs
+                    .iter()
+                    .map(|j| {
+                        let leader = state.jobs.is_live(j).then(|| self.leader(state, j));
+                        (j.clone(), leader.flatten())
+                    })
+                    .collect();
+                match signal {
+                    StopSignal::Term => self.stopper.signal(&targets, Signal::SIGTERM),
+                    StopSignal::Kill | StopSignal::Last { .. } => {
+                        if let StopSignal::Last { until } = signal {
+                            self.stopper.wait(&jobs, until);
+                        }
+                        self.stopper.signal(&targets, Signal::SIGKILL);
+                        self.stopper.forget(&jobs);
                     }
                 }
                 None

@@ -33,6 +33,7 @@ use crate::heartbeat::Tier1;
 use crate::layout::Layout;
 use crate::snapshot::Snapshot;
 use crate::tmux::{Spawn, TmuxError, TmuxPort};
+use crate::worker::Stopper;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SuperviseError {
@@ -108,6 +109,7 @@ impl Supervisor {
                 replies: std::collections::BTreeMap::new(),
                 output,
                 overrides,
+                stopper: Stopper::default(),
             },
             next_reply: 0,
         }
