@@ -49,6 +49,9 @@ pub(crate) enum Error {
     Control(#[from] ControlError),
     #[error(transparent)]
     Write(#[from] crate::state::WriteError),
+    /// A path warden would write through is a link, or a folder another user controls.
+    #[error(transparent)]
+    UnsafePath(#[from] crate::state::PathError),
     /// The supervisor understood the request and cannot do it now.
     #[error("{0}")]
     Refused(Refusal),
@@ -115,6 +118,7 @@ impl Error {
             | Self::Io { .. }
             | Self::Run { .. }
             | Self::Write(_)
+            | Self::UnsafePath(_)
             | Self::Failed(_)
             | Self::Stdout(_) => ExitCode::Failure,
         }

@@ -200,8 +200,7 @@ fn check_git(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
 
 fn check_state(loaded: &LoadedConfig, paths: &RuntimePaths, out: &mut Vec<Finding>) {
     let probe = paths.state.join(format!(".doctor-{}", std::process::id()));
-    let writable =
-        std::fs::create_dir_all(&paths.state).and_then(|()| std::fs::write(&probe, b"ok"));
+    let writable = crate::state::write_atomic(&probe, b"ok");
     let _ = std::fs::remove_file(&probe);
     match writable {
         Ok(()) => out.push(ok(format!(

@@ -1,7 +1,8 @@
 //! `warden down [--kill-workers]`: stop the supervisor (and, asked to, every worker and the
 //! session). A supervisor that does not answer its control socket (gone, stopped, wedged)
 //! is stopped by the pid in its lock: SIGTERM, SIGKILL after the timeout. Workers are then
-//! stopped here, by their process groups, found in tmux and in their wrappers' records.
+//! stopped here, each its whole process tree (`worker::Stopper`), found from the pane
+//! processes in tmux and in their wrappers' records.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use crate::exit_code::ExitCode;
 use crate::register::{load_register, save_register};
 use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock, request};
 use crate::tmux::{Tmux, TmuxPort};
-use crate::worker::{alive, read_record, record_path, signal_group};
+use crate::worker::{Stopper, alive, read_record, record_path};
 
 /// How long a supervisor gets to answer `down` before it is stopped by its pid.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
@@ -140,16 +141,17 @@ fn stop_workers(paths: &RuntimePaths, timeout: Duration) -> Result<ExitCode, Err
     leaders.sort_unstable();
     leaders.dedup();
     leaders.retain(|&p| alive(p));
-    for &leader in &leaders {
-        signal_group(leader, Signal::SIGTERM);
-    }
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline && leaders.iter().any(|&p| alive(p)) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    for &leader in leaders.iter().filter(|&&p| alive(p)) {
-        signal_group(leader, Signal::SIGKILL);
-    }
+    // Each worker's whole tree, found before the first signal: children that left its
+    // process group are reached too, and still after their parents died.
+    let jobs: Vec<String> = leaders.iter().map(u32::to_string).collect();
+    let mut stopper = Stopper::default();
+    let found: Vec<(String, Option<u32>)> =
+        leaders.iter().map(|&l| (l.to_string(), Some(l))).collect();
+    stopper.signal(&found, Signal::SIGTERM);
+    stopper.wait(&jobs, Instant::now() + timeout);
+    // Only what was found: a leader's pid may belong to someone else by now.
+    let remembered: Vec<(String, Option<u32>)> = jobs.iter().map(|j| (j.clone(), None)).collect();
+    stopper.signal(&remembered, Signal::SIGKILL);
     if let Some(mut register) = register {
         let mut changed = false;
         for job in register.jobs.iter_mut().filter(|j| j.is_live()) {

@@ -1,12 +1,13 @@
 //! `warden init [--force]`: what a repository needs to use warden, written once. An existing
 //! file is never overwritten without `--force`; `.gitignore` and `justfile` are only
-//! appended to, and only with what they lack.
+//! appended to, and only with what they lack. Nothing is written through a link.
 
 use std::path::Path;
 
 use super::output::print;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::state::{FileMode, write_atomic_as};
 
 /// A commented `warden.toml` with every key at its default (a test keeps it true).
 pub(crate) const WARDEN_TOML: &str = include_str!("../../templates/warden.toml");
@@ -26,15 +27,12 @@ fn create(
         return Ok(format!("kept     {rel} (exists; --force to replace it)"));
     }
     let existed = path.exists();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
-    }
-    crate::state::write_atomic(&path, text.as_bytes())?;
-    if executable {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .map_err(Error::io("make executable", &path))?;
-    }
+    let mode = if executable {
+        FileMode::Executable
+    } else {
+        FileMode::Shared
+    };
+    write_atomic_as(&path, text.as_bytes(), mode)?;
     Ok(format!(
         "{} {rel}",
         if existed { "replaced" } else { "wrote   " }
@@ -59,7 +57,7 @@ fn append(
         text.push('\n');
     }
     text.push_str(addition);
-    crate::state::write_atomic(&path, text.as_bytes())?;
+    write_atomic_as(&path, text.as_bytes(), FileMode::Existing)?;
     Ok(format!(
         "{} {rel} ({what})",
         if existing.is_empty() {

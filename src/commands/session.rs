@@ -161,6 +161,9 @@ pub(crate) fn up(
     flags: &OverrideArgs,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
+    // Refused here, before the session: a supervisor that refuses to start in its window
+    // would only be seen after the 15 s wait below.
+    paths.secure()?;
     let layout = load_layout(layout_name, &paths.user_layouts)?;
     let tmux = Tmux::new(paths.tmux_socket.clone());
     // Concurrent `up`s take turns: the first starts the supervisor, the others then find it.

@@ -8,19 +8,21 @@ use crate::heartbeat::Tier1;
 use std::time::Duration;
 
 use crate::snapshot::{LATEST, Snapshot, SnapshotError, read_latest, render_heartbeat};
-use crate::supervisor::{Request, Response, RuntimePaths, request};
+use crate::supervisor::{ControlError, Request, Response, RuntimePaths, request};
 
-/// Asks the running supervisor for a fresh snapshot; `None` when none answers.
-fn from_supervisor(tier1: &Tier1) -> Option<serde_json::Value> {
+/// Asks the running supervisor for a fresh snapshot; `None` when none answers. A socket
+/// that another user could answer on is an error, not a reason to read the file quietly.
+fn from_supervisor(tier1: &Tier1) -> Result<Option<serde_json::Value>, Error> {
     let paths = RuntimePaths::new(tier1.loaded());
     match request(&paths.control, &Request::Status, Duration::from_secs(10)) {
-        Ok(Response::Snapshot { snapshot }) => Some(snapshot),
-        _ => None,
+        Ok(Response::Snapshot { snapshot }) => Ok(Some(snapshot)),
+        Err(e @ (ControlError::Stranger { .. } | ControlError::Refused(_))) => Err(e.into()),
+        _ => Ok(None),
     }
 }
 
 pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
-    if let Some(value) = from_supervisor(tier1) {
+    if let Some(value) = from_supervisor(tier1)? {
         if json {
             let mut text = serde_json::to_string_pretty(&value).map_err(SnapshotError::Encode)?;
             text.push('\n');

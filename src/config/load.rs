@@ -165,9 +165,12 @@ pub(crate) fn load(
         });
     }
     let root = match &file {
-        Some(path) => path
-            .parent()
-            .map_or_else(|| start.clone(), Path::to_path_buf),
+        // Canonical, like `start`: warden refuses links on the paths it writes, and the
+        // root's own path is not one of them.
+        Some(path) => path.parent().map_or_else(
+            || start.clone(),
+            |dir| dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+        ),
         None => find_git_root(&start).unwrap_or_else(|| start.clone()),
     };
     Ok(LoadedConfig {

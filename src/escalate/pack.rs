@@ -205,9 +205,9 @@ fn context_md(input: &PackInput, files: &[&str]) -> String {
 pub(crate) fn write_pack(
     dir: &Path,
     files: &[(String, Vec<u8>)],
-) -> std::io::Result<std::path::PathBuf> {
+) -> Result<std::path::PathBuf, crate::state::WriteError> {
     for (name, bytes) in files {
-        crate::state::write_atomic(&dir.join(name), bytes).map_err(|e| e.source)?;
+        crate::state::write_atomic(&dir.join(name), bytes)?;
     }
     Ok(dir.join("context.md"))
 }

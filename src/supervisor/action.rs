@@ -3,6 +3,7 @@
 //! which go back to the decisions. Plain data, so every decision is a unit test.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
@@ -59,11 +60,18 @@ pub(crate) enum Tier2Mode {
     Hold,
 }
 
-/// SIGTERM first, SIGKILL for workers that outlive it.
+/// SIGTERM first, SIGKILL for workers that outlive it. Each reaches the job's whole process
+/// tree (`worker::Stopper`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StopSignal {
     Term,
     Kill,
+    /// The end of `down --kill-workers`: wait until every process of the jobs' trees is
+    /// gone, or `until`, then SIGKILL what is left. Children that left a job's group can
+    /// outlive the job's end, which is all the register sees.
+    Last {
+        until: Instant,
+    },
 }
 
 /// What to do once the register is saved (or what to give up when it is not).

@@ -26,8 +26,9 @@ use crate::escape::{terminal_safe, terminal_safe_lines};
 use crate::heartbeat::Tier1;
 use crate::register::save_register;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
+use crate::state::{Open, open_private};
 use crate::tmux::{TmuxError, TmuxPort};
-use crate::worker::{alive_named, read_record, record_path, signal_group};
+use crate::worker::{Stopper, alive_named, read_record, record_path};
 
 /// How each heartbeat is shown on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub(crate) struct Executor {
     pub(crate) output: Output,
     /// The flags the supervisor was started with, applied again on reload.
     pub(crate) overrides: Overrides,
+    /// The process trees of the jobs being stopped, from their SIGTERM to their SIGKILL.
+    pub(crate) stopper: Stopper,
 }
 
 pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
@@ -83,7 +86,7 @@ impl Executor {
                         .map_err(|e| SaveFailure {
                             path: state.paths.register.clone(),
                             error: match e {
-                                crate::register::RegisterError::Write(w) => w.source.to_string(),
+                                crate::register::RegisterError::Write(w) => w.reason(),
                                 other => other.to_string(),
                             },
                         }),
@@ -119,23 +122,31 @@ impl Executor {
             }
             Action::Release { job } => {
                 let go = state.paths.go_file(&job);
-                let made = go
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| std::fs::write(&go, b""));
-                made.err().map(|e| Fact::ReleaseFailed {
-                    job,
-                    error: format!("failed to create {}: {e}", go.display()),
-                })
+                open_private(&go, Open::Create)
+                    .err()
+                    .map(|e| Fact::ReleaseFailed {
+                        job,
+                        error: e.to_string(),
+                    })
             }
             Action::Signal { jobs, signal } => {
-                let signal = match signal {
-                    StopSignal::Term => Signal::SIGTERM,
-                    StopSignal::Kill => Signal::SIGKILL,
-                };
-                for job in &jobs {
-                    if let Some(leader) = self.leader(state, job) {
-                        signal_group(leader, signal);
+                // A job that ended has no leader to trust (its pid may be reused): only what
+                // was found at its SIGTERM is signalled.
+                let targets: Vec<(String, Option<u32>)> = jobs
+                    .iter()
+                    .map(|j| {
+                        let leader = state.jobs.is_live(j).then(|| self.leader(state, j));
+                        (j.clone(), leader.flatten())
+                    })
+                    .collect();
+                match signal {
+                    StopSignal::Term => self.stopper.signal(&targets, Signal::SIGTERM),
+                    StopSignal::Kill | StopSignal::Last { .. } => {
+                        if let StopSignal::Last { until } = signal {
+                            self.stopper.wait(&jobs, until);
+                        }
+                        self.stopper.signal(&targets, Signal::SIGKILL);
+                        self.stopper.forget(&jobs);
                     }
                 }
                 None
@@ -418,7 +429,9 @@ impl Executor {
             .and_then(|text| crate::task::mark_started(&text, now.wall).map_err(|e| e.to_string()));
         match edited {
             Ok(text) => {
-                if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
+                // A task file of the repository: it keeps its own mode.
+                let mode = crate::state::FileMode::Existing;
+                if let Err(e) = crate::state::write_atomic_as(&path, text.as_bytes(), mode) {
                     tracing::error!("{e}");
                 }
             }

@@ -16,6 +16,7 @@ use crate::dispatch::{Placeholders, safe_name};
 use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
+use crate::state::{FolderMode, Open, PathError, check_no_links, ensure_folder, open_private};
 use crate::task::{IdProblem, Task, check_id};
 use crate::tmux::{NewPane, Spawn, TmuxError, TmuxPort, WindowSpec, append_to};
 use crate::worker::{WrapperArgs, record_path};
@@ -33,12 +34,9 @@ pub(crate) enum LaunchError {
     /// The parser refuses such ids; this keeps one that got past it from reaching tmux.
     #[error("failed to launch task {task}: its id {problem}")]
     Id { task: String, problem: IdProblem },
-    #[error("failed to make {path}: {source}")]
-    Release {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A link where the worktree, the log or the go file's folder goes (or not a file).
+    #[error(transparent)]
+    Refused(#[from] PathError),
 }
 
 /// A job whose worktree and log exist, with its pane's command worked out.
@@ -249,10 +247,7 @@ impl Launcher<'_> {
         // The wrapper's own folder for its go file: it watches that folder from its start.
         let go = self.paths.go_file(&record.job);
         if let Some(dir) = go.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| LaunchError::Release {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            ensure_folder(dir, FolderMode::Private)?;
         }
         let task_file = root.join(&task.path);
         let mut env = Placeholders::new(
@@ -293,20 +288,11 @@ impl Launcher<'_> {
         })
     }
 
+    /// Appends the attempt's header. The log is opened without following a link, before
+    /// the pane exists: tmux's `cat >> log` would follow one, so a linked log fails the
+    /// launch here and the agent never starts.
     fn log_header(&self, log: &Path, record: &JobRecord) -> Result<(), LaunchError> {
-        let err = |source| LaunchError::Log {
-            path: log.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(err)?;
-        // The header is warden's own line, read by `warden logs --raw` too: the id escaped.
+        let mut file = open_private(log, Open::Append)?;
         writeln!(
             file,
             "=== warden: {} attempt {} of {} started {} ===",
@@ -315,12 +301,17 @@ impl Launcher<'_> {
             terminal_safe(&record.task),
             record.started_at.format("%Y-%m-%dT%H:%M:%SZ")
         )
-        .map_err(err)
+        .map_err(|source| LaunchError::Log {
+            path: log.to_path_buf(),
+            source,
+        })
     }
 
     /// `git worktree add` on a branch `<prefix><task>`; an existing worktree is reused (a
     /// retry continues where the last attempt left off).
     fn ensure_worktree(&self, path: &Path, task: &str) -> Result<(), LaunchError> {
+        // A linked worktree (or worktrees folder) would have the agent work elsewhere.
+        check_no_links(path)?;
         if path.join(".git").exists() {
             return Ok(());
         }

@@ -7,6 +7,9 @@
 //! `warden up` itself holds a second lock, `.warden/start.lock`, from its first look until its
 //! supervisor answers: concurrent `up`s take turns (the later ones find the supervisor
 //! running), and a cron pass that finds it held leaves the dispatching to that supervisor.
+//!
+//! Both are opened without following a link: a planted link would have them truncate its
+//! target.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -15,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+
+use crate::state::{Open, PathError, WriteError, open_private};
 
 /// What the holder of the supervisor's lock is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,9 @@ pub(crate) enum LockError {
         #[source]
         source: std::io::Error,
     },
+    /// A link (it would truncate its target), or not a regular file.
+    #[error(transparent)]
+    Refused(#[from] PathError),
 }
 
 #[derive(Debug)]
@@ -71,22 +79,7 @@ pub(crate) struct SupervisorLock {
 }
 
 fn open(path: &Path) -> Result<File, LockError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    Ok(open_private(path, Open::ReadWrite)?)
 }
 
 /// `supervisor.role` beside `supervisor.lock`.
@@ -96,7 +89,9 @@ fn role_path(lock: &Path) -> PathBuf {
 
 fn holder(path: &Path) -> Holder {
     let mut text = String::new();
-    let _ = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
+    if let Ok(mut file) = open_private(path, Open::Existing) {
+        let _ = file.read_to_string(&mut text);
+    }
     let pid = text
         .split_whitespace()
         .next()
@@ -164,9 +159,9 @@ impl SupervisorLock {
             &role_path(path),
             format!("{pid} {}\n", role.as_str()).as_bytes(),
         )
-        .map_err(|e| LockError::Io {
-            path: e.path,
-            source: e.source,
+        .map_err(|e| match e {
+            WriteError::Io { path, source } => LockError::Io { path, source },
+            WriteError::Refused(e) => LockError::Refused(e),
         })?;
         lock.set_len(0).map_err(io)?;
         lock.rewind().map_err(io)?;
@@ -176,7 +171,7 @@ impl SupervisorLock {
 
     /// Who holds the lock now, if anyone.
     pub(crate) fn probe(path: &Path) -> Option<Holder> {
-        let file = File::options().read(true).write(true).open(path).ok()?;
+        let file = open_private(path, Open::Existing).ok()?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(_released_on_drop) => None,
             Err(_) => Some(holder(path)),
@@ -223,7 +218,7 @@ impl StartLock {
 
     /// An `up` is starting a supervisor now.
     pub(crate) fn held(path: &Path) -> bool {
-        let Ok(file) = File::options().read(true).write(true).open(path) else {
+        let Ok(file) = open_private(path, Open::Existing) else {
             return false;
         };
         Flock::lock(file, FlockArg::LockExclusiveNonblock).is_err()
@@ -288,5 +283,23 @@ mod tests {
         ));
         drop(first);
         assert!(StartLock::acquire(&path, Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_lock_linked_to_an_outside_file_is_refused_and_the_file_unchanged() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let keys = out.path().join("keys");
+        std::fs::write(&keys, b"the only key\n").expect("keys");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("supervisor.lock");
+        std::os::unix::fs::symlink(&keys, &path).expect("plant");
+        let taken = SupervisorLock::acquire(&path, Role::Supervisor);
+        assert_eq!(
+            std::fs::read(&keys).expect("read"),
+            b"the only key\n",
+            "the lock was taken through the link and its target rewritten"
+        );
+        let err = taken.expect_err("a linked lock is refused");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
     }
 }

@@ -18,12 +18,15 @@ mod protocol;
 mod reconcile;
 mod requests;
 mod run;
+mod secure;
 mod settle;
 mod sources;
 mod state;
 mod stop;
 mod tier2;
 
+#[cfg(test)]
+mod hostile_state_tests;
 #[cfg(test)]
 mod hostile_text_tests;
 #[cfg(test)]

@@ -66,8 +66,13 @@ impl Packer<'_> {
     /// Builds and writes the pack for `keys`.
     pub(crate) fn make(&self, what: &PackFor<'_>) -> Result<Made, String> {
         let dir = self.dir(what.id, what.dry_run);
-        let prompt_file = write_pack(&dir, &build_pack(&self.input(what, &dir)))
-            .map_err(|e| format!("failed to write context pack {}: {e}", dir.display()))?;
+        let prompt_file = write_pack(&dir, &build_pack(&self.input(what, &dir))).map_err(|e| {
+            format!(
+                "failed to write context pack {}: {}",
+                dir.display(),
+                e.reason()
+            )
+        })?;
         Ok(Made { dir, prompt_file })
     }
 

@@ -24,6 +24,7 @@ pub(crate) struct RuntimePaths {
     /// The datagram socket the wrappers report to.
     pub(crate) reports: PathBuf,
     pub(crate) logs: PathBuf,
+    pub(crate) snapshots: PathBuf,
     pub(crate) worktrees: PathBuf,
     pub(crate) user_layouts: PathBuf,
     pub(crate) tmux_socket: String,
@@ -48,6 +49,7 @@ impl RuntimePaths {
             reports: socket_path(&state, "reports.sock"),
             user_layouts: state.join("layouts"),
             logs: loaded.resolve(&p.logs),
+            snapshots: loaded.resolve(&p.snapshots),
             worktrees: loaded.resolve(&p.worktrees),
             tmux_socket_file: socket_file(&tmux_socket),
             tmux_socket,

@@ -33,6 +33,7 @@ use crate::heartbeat::Tier1;
 use crate::layout::Layout;
 use crate::snapshot::Snapshot;
 use crate::tmux::{Spawn, TmuxError, TmuxPort};
+use crate::worker::Stopper;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SuperviseError {
@@ -54,6 +55,9 @@ pub(crate) enum SuperviseError {
     TmuxGone,
     #[error("the pass produced no snapshot")]
     NoSnapshot,
+    /// A folder it would write into is a link, or not private: it does not start.
+    #[error(transparent)]
+    Unsafe(#[from] crate::state::PathError),
 }
 
 /// How long a starting supervisor waits for a cron pass that holds the lock.
@@ -111,6 +115,7 @@ impl Supervisor {
                 replies: std::collections::BTreeMap::new(),
                 output,
                 overrides,
+                stopper: Stopper::default(),
             },
             next_reply: 0,
         }
@@ -196,6 +201,7 @@ impl Supervisor {
 
     /// Runs until SIGTERM/SIGINT, `warden down`, or the tmux server is gone.
     pub(crate) fn run(mut self, view_args: &[String]) -> Result<(), SuperviseError> {
+        self.state.paths.secure()?;
         // A cron pass that holds the lock a moment is waited out, not fought.
         let _lock = SupervisorLock::acquire_after_passes(
             &self.state.paths.lock,
@@ -270,6 +276,7 @@ impl Supervisor {
     /// One pass for cron (`heartbeat --once --dispatch-ready`): reconcile, dispatch, write
     /// the snapshot, return it. Refused while a supervisor runs (it dispatches already).
     pub(crate) fn run_once(mut self, view_args: &[String]) -> Result<Snapshot, SuperviseError> {
+        self.state.paths.secure()?;
         let _lock = SupervisorLock::acquire(&self.state.paths.lock, Role::Pass)?;
         self.ensure_session(view_args)?;
         self.exec.output = Output::Silent;

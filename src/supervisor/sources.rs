@@ -2,6 +2,7 @@
 //! OS signals. (The control socket has its own module.) Each only reads and sends; the loop
 //! owns all state.
 
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::sync::mpsc::Sender;
@@ -10,15 +11,14 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::event::Event;
-use crate::worker::parse_report;
+use crate::worker::{check_socket_folder, parse_report};
 
-/// Binds the report socket and forwards each datagram.
+/// Binds the report socket (0600, in a folder of our own) and forwards each datagram.
 pub(crate) fn reports(path: &Path, events: Sender<Event>) -> std::io::Result<()> {
+    check_socket_folder(path, true).map_err(std::io::Error::other)?;
     let _ = std::fs::remove_file(path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let socket = UnixDatagram::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = socket.recv(&mut buf) {

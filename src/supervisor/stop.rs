@@ -27,6 +27,8 @@ pub(crate) struct Stopping {
 pub(crate) struct Stop {
     pub(crate) kills: Vec<PendingKill>,
     pub(crate) stopping: Option<Stopping>,
+    /// The jobs `down --kill-workers` sent SIGTERM: their trees get the last SIGKILL.
+    pub(crate) stopped: Vec<String>,
 }
 
 /// How long past its deadline a `down --kill-workers` waits for the last records.
@@ -95,6 +97,7 @@ impl Stop {
                     then: AfterSave::Nothing,
                     durable: true,
                 });
+                self.stopped.clone_from(&live);
                 actions.push(Action::Signal {
                     jobs: live,
                     signal: StopSignal::Term,
@@ -108,29 +111,36 @@ impl Stop {
         actions
     }
 
-    /// SIGKILL for workers that outlived their SIGTERM; forgets the ones that ended.
+    /// SIGKILL at the deadline for what is left of each killed job's tree: the worker if it
+    /// ignored SIGTERM, or a child of it that outlived its end.
     pub(crate) fn tick(&mut self, jobs: &Jobs, now: Now) -> Vec<Action> {
         let due: Vec<String> = self
             .kills
             .iter()
-            .filter(|k| k.deadline <= now.mono && jobs.is_live(&k.job))
+            .filter(|k| k.deadline <= now.mono)
             .map(|k| k.job.clone())
             .collect();
-        self.kills
-            .retain(|k| k.deadline > now.mono && jobs.is_live(&k.job));
+        self.kills.retain(|k| k.deadline > now.mono);
         if due.is_empty() {
             return Vec::new();
         }
-        vec![
-            Action::Log {
+        let ignored: Vec<&str> = due
+            .iter()
+            .filter(|j| jobs.is_live(j))
+            .map(String::as_str)
+            .collect();
+        let mut actions = Vec::new();
+        if !ignored.is_empty() {
+            actions.push(Action::Log {
                 level: super::action::Level::Warn,
-                message: format!("{} ignored SIGTERM; sending SIGKILL", due.join(", ")),
-            },
-            Action::Signal {
-                jobs: due,
-                signal: StopSignal::Kill,
-            },
-        ]
+                message: format!("{} ignored SIGTERM; sending SIGKILL", ignored.join(", ")),
+            });
+        }
+        actions.push(Action::Signal {
+            jobs: due,
+            signal: StopSignal::Kill,
+        });
+        actions
     }
 
     /// When this part next needs the loop: a SIGKILL due, or the end of a stop's grace.
@@ -150,19 +160,26 @@ impl Stop {
         }
     }
 
-    /// What `down --kill-workers` does last: SIGKILL what is left, a last look so their ends
-    /// are recorded, then the session and its server go.
+    /// What `down --kill-workers` does last: SIGKILL what is left of the stopped jobs'
+    /// trees (once the timeout passed: children of jobs that ended may still be finishing),
+    /// a last look so the ends are recorded, then the session and its server go.
     pub(crate) fn finish(&self, jobs: &Jobs) -> Vec<Action> {
-        if !self.stopping.is_some_and(|s| s.kill_workers) {
+        let Some(stopping) = self.stopping.filter(|s| s.kill_workers) else {
             return Vec::new();
-        }
+        };
         let live: Vec<String> = jobs.live().iter().map(|j| j.job.clone()).collect();
+        let mut all = self.stopped.clone();
+        all.extend(live.iter().filter(|j| !self.stopped.contains(j)).cloned());
         let mut actions = Vec::new();
-        if !live.is_empty() {
+        if !all.is_empty() {
             actions.push(Action::Signal {
-                jobs: live,
-                signal: StopSignal::Kill,
+                jobs: all,
+                signal: StopSignal::Last {
+                    until: stopping.deadline,
+                },
             });
+        }
+        if !live.is_empty() {
             actions.push(Action::Observe);
         }
         actions.push(Action::KillServer);

@@ -15,7 +15,9 @@ use crate::config::{Overrides, load};
 use crate::layout::load_layout;
 use crate::register::{JobEnd, JobRecord, Register};
 use crate::snapshot::Snapshot;
-use crate::tmux::{Batch, FakeTmux, NewPane, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec};
+use crate::tmux::{
+    Batch, Call, FakeTmux, NewPane, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec,
+};
 use crate::worker::{WorkerRecord, record_path};
 
 /// A live job record for tests.
@@ -234,4 +236,23 @@ impl Rig {
     pub(crate) fn released(&self, job: &str) -> bool {
         self.sup.state.paths.go_file(job).exists()
     }
+}
+
+/// The jobs of each `new-windows` call, in order.
+pub(crate) fn windows_asked(rig: &Rig) -> Vec<Vec<String>> {
+    rig.fake
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::NewWindows { windows, .. } => {
+                Some(windows.into_iter().filter_map(|w| w.job).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// How `job` ended, as the supervisor holds it.
+pub(crate) fn ended(rig: &Rig, job: &str) -> Option<JobEnd> {
+    rig.jobs().into_iter().find(|j| j.job == job)?.end
 }

@@ -23,6 +23,7 @@ use crate::escalate::{
 };
 use crate::layout::Layout;
 use crate::snapshot::{AlertSummary, Snapshot};
+use crate::state::{Open, open_private};
 use crate::tmux::{PaneRow, Spawn, TmuxPort, WindowSpec, append_to};
 use crate::worker::{WrapperArgs, read_record, record_path};
 
@@ -317,15 +318,14 @@ impl Tier2Run<'_> {
                         sig.message
                     ));
                 }
-                let written = std::fs::create_dir_all(&dir).and_then(|()| {
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(dir.join("updates.md"))
-                        .and_then(|mut f| f.write_all(lines.as_bytes()))
-                });
-                if let Err(e) = written {
-                    tracing::warn!("failed to write {}: {e}", dir.join("updates.md").display());
+                let updates = dir.join("updates.md");
+                match open_private(&updates, Open::Append) {
+                    Ok(mut f) => {
+                        if let Err(e) = f.write_all(lines.as_bytes()) {
+                            tracing::warn!("failed to write {}: {e}", updates.display());
+                        }
+                    }
+                    Err(e) => tracing::warn!("{e}"),
                 }
                 record.pack_dir = Some(dir);
             }
@@ -385,7 +385,15 @@ impl Tier2Run<'_> {
             ManagerMode::Window => self.layout.manager_window.clone(),
             ManagerMode::Oneshot => format!("escalation-{action}"),
         };
-        let pipe = (mode == ManagerMode::Oneshot).then(|| append_to(&pack_dir.join("output.log")));
+        let pipe = match mode {
+            ManagerMode::Window => None,
+            ManagerMode::Oneshot => {
+                // Made here, private and not through a link: tmux's `cat >> log` follows one.
+                let log = pack_dir.join("output.log");
+                open_private(&log, Open::Append).map_err(|e| SpawnError::Failed(e.to_string()))?;
+                Some(append_to(&log))
+            }
+        };
         // A finished manager's pane still sits in a window of the same name: close it, so
         // `warden attach manager` finds the live one.
         for p in self

@@ -1,6 +1,7 @@
 //! The one process-group killer, and the one liveness check. A worker's pane process (the
 //! wrapper) is made a session and group leader by tmux, and its agent stays in that group:
-//! signalling the group reaches both.
+//! signalling the group reaches both. What left the group is reached by `Stopper`, which
+//! uses this for the group.
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;

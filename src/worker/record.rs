@@ -76,3 +76,36 @@ pub(crate) fn read_record(path: &Path) -> Result<Option<WorkerRecord>, RecordErr
             source,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_linked_jobs_folder_is_refused() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let jobs = dir.path().join("jobs");
+        std::os::unix::fs::symlink(out.path(), &jobs).expect("plant");
+        let record = WorkerRecord {
+            format_version: WORKER_RECORD_VERSION,
+            job: "j1".into(),
+            pid: Some(7),
+            wrapper_pid: Some(6),
+            started_at: Utc::now(),
+            ended_at: None,
+            end: None,
+        };
+        let written = write_record(&record_path(&jobs, "j1"), &record);
+        assert_eq!(
+            std::fs::read_dir(out.path()).expect("list").count(),
+            0,
+            "the record went through the linked jobs folder"
+        );
+        let err = written.expect_err("refused");
+        assert!(
+            err.to_string().contains(&jobs.display().to_string()),
+            "{err}"
+        );
+    }
+}
