@@ -4,11 +4,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use support::live::{Live, output_within};
-use support::{Repo, Run, task};
+use support::{Repo, Run, task, unlistable_folder};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -83,27 +82,6 @@ fn check_reports_fifos_loops_devices_and_proc_files_in_bounded_time() {
     assert_eq!(beat.code, 0, "{}", beat.stderr);
     let value: serde_json::Value = serde_json::from_str(&beat.stdout).expect("json");
     assert_eq!(value["counts"]["invalid"], 4, "{}", beat.stdout);
-}
-
-/// A folder below `parent` that cannot be listed, even by root (who can list a mode-000
-/// folder): its path is longer than the kernel's PATH_MAX, so listing it fails with
-/// ENAMETOOLONG. Made one level at a time relative to an open folder. Returns the first
-/// such folder.
-fn unlistable_folder(parent: &Path) -> PathBuf {
-    use nix::fcntl::{OFlag, open, openat};
-    use nix::sys::stat::{Mode, mkdirat};
-    let name = "d".repeat(200);
-    let flags = OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC;
-    let mut fd = open(parent, flags, Mode::empty()).expect("open parent");
-    let mut path = parent.to_path_buf();
-    loop {
-        mkdirat(&fd, name.as_str(), Mode::from_bits_truncate(0o755)).expect("mkdirat");
-        fd = openat(&fd, name.as_str(), flags, Mode::empty()).expect("openat");
-        path.push(&name);
-        if path.as_os_str().len() >= 4096 {
-            return path;
-        }
-    }
 }
 
 #[test]
