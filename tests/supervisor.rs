@@ -6,19 +6,11 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use support::live::Live;
+use nix::sys::signal::Signal;
+use support::guards::send;
+use support::live::{Live, end_of, record_ended};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn end_of(job: &serde_json::Value) -> String {
-    let end = &job["end"];
-    match end["kind"].as_str() {
-        Some("exited") => format!("exit {}", end["code"]),
-        Some("signaled") => format!("signal {}", end["signal"].as_str().unwrap_or("?")),
-        Some(other) => other.to_owned(),
-        None => "running".to_owned(),
-    }
-}
 
 fn time(v: &serde_json::Value) -> DateTime<Utc> {
     v.as_str()
@@ -183,51 +175,6 @@ fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
 }
 
 #[test]
-fn logs_follow_prints_new_output() {
-    let live = Live::new(
-        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n",
-    );
-    live.task("talk", "status: ready\nfake: chatty");
-    live.up(&[]);
-    live.wait_for("the log to exist", WAIT, |l| {
-        l.repo.path("tasks/logs/dispatch-talk.log").exists()
-    });
-    let mut child = live
-        .command(&["logs", "talk", "--follow"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("warden logs -f");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut seen = String::new();
-    while !seen.contains("line 40 of chatter") {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                assert!(!line.contains('\u{1b}'), "escapes are stripped: {line:?}");
-                seen.push_str(&line);
-                seen.push('\n');
-            }
-            Err(_) => panic!("`warden logs -f` stopped printing; got:\n{seen}"),
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-#[test]
 fn a_missing_dispatch_command_is_exit_127() {
     for command in ["\"no-such-agent-xyz\"", "\"./no-such-agent\""] {
         let live = Live::new(&format!(
@@ -377,7 +324,7 @@ fn a_killed_supervisor_loses_nothing_and_repeats_nothing() {
             && l.jobs("short")[0]["pid"].is_u64()
     });
     let pid = live.supervisor_pid().expect("supervisor pid");
-    nix_kill(pid, 9);
+    send(pid, Signal::SIGKILL);
     // While no supervisor runs, the short job ends; only its wrapper's record knows how.
     let short_job = live.jobs("short")[0]["job"]
         .as_str()
@@ -600,235 +547,4 @@ fn dispatch_without_a_supervisor_is_a_clear_error() {
         "{}",
         run.stderr
     );
-}
-
-#[test]
-fn dead_panes_stay_readable_then_their_screen_is_saved() {
-    let live = Live::new(
-        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nkeep_dead_panes = \"2s\"\n[heartbeat]\ninterval = \"1s\"\n",
-    );
-    live.task("done", "status: ready\nfake: exit 4 0.1");
-    live.up(&[]);
-    live.wait_for("the job to end", WAIT, |l| {
-        l.jobs("done").first().is_some_and(Live::ended)
-    });
-    let job = live.jobs("done")[0]["job"]
-        .as_str()
-        .expect("job")
-        .to_owned();
-    let has_pane = |l: &Live| {
-        String::from_utf8_lossy(&l.tmux(&["list-panes", "-s", "-F", "#{@warden_job}"]).stdout)
-            .lines()
-            .any(|x| x == job)
-    };
-    assert!(has_pane(&live), "the dead pane stays for a while");
-    live.wait_for("the pane to be reaped", WAIT, |l| !has_pane(l));
-    let screen = live
-        .repo
-        .read(&format!("tasks/logs/dispatch-done.{job}.screen.txt"));
-    assert!(
-        screen.contains("giving up on task 'done' with exit code 4"),
-        "{screen}"
-    );
-    assert!(
-        screen.contains(&format!("[warden] job {job} exit 4")),
-        "{screen}"
-    );
-}
-
-#[test]
-fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
-    let live = Live::new(
-        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 1\n[heartbeat]\ninterval = \"1s\"\n",
-    );
-    for t in ["a", "b", "c"] {
-        live.task(t, "status: ready\nfake: silent 60");
-    }
-    live.up(&[]);
-    live.wait_for("one worker", WAIT, |l| {
-        l.snapshot()["counts"]["workers_live"] == 1
-    });
-    let pid = live.supervisor_pid().expect("pid");
-    live.repo
-        .write_aged("warden.toml", "[dispatch]\nmax_workers = \"many\"\n", 0);
-    nix_kill(pid, 1);
-    let window = |l: &Live| {
-        String::from_utf8_lossy(
-            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
-                .stdout,
-        )
-        .into_owned()
-    };
-    live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
-        window(l).contains("keeping the previous config")
-    });
-    assert!(
-        window(&live).contains("warden.toml"),
-        "the error names the file"
-    );
-    assert!(
-        std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "still supervising"
-    );
-    live.repo.write_aged("warden.toml", "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 3\n[heartbeat]\ninterval = \"1s\"\n", 0);
-    nix_kill(pid, 1);
-    live.wait_for("three workers after a good reload", WAIT, |l| {
-        l.snapshot()["counts"]["workers_live"] == 3
-    });
-}
-
-/// A duration whose sum with now overflowed: loaded on SIGHUP, it killed the supervisor
-/// (and `warden up` printed "warden is up" before its supervisor died of it again). It is
-/// refused when read, so the supervisor keeps the config it has.
-#[test]
-fn sighup_with_an_overlong_duration_keeps_the_old_config() {
-    let good = "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 1\n[heartbeat]\ninterval = \"1s\"\n";
-    let live = Live::new(good);
-    for t in ["a", "b"] {
-        live.task(t, "status: ready\nfake: silent 60");
-    }
-    live.up(&[]);
-    live.wait_for("one worker", WAIT, |l| {
-        l.snapshot()["counts"]["workers_live"] == 1
-    });
-    let pid = live.supervisor_pid().expect("pid");
-    live.repo.write_aged(
-        "warden.toml",
-        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 2\n[heartbeat]\ninterval = \"106751991167300d\"\n",
-        0,
-    );
-    nix_kill(pid, 1);
-    let window = |l: &Live| {
-        String::from_utf8_lossy(
-            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
-                .stdout,
-        )
-        .into_owned()
-    };
-    live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
-        window(l).contains("keeping the previous config")
-    });
-    assert!(
-        window(&live).contains("longer than the maximum"),
-        "{}",
-        window(&live)
-    );
-    // Still beating every second with the old config: heartbeats go on, one worker only.
-    let seen = live.snapshot()["generated_at"].clone();
-    live.wait_for("a later heartbeat", WAIT, |l| {
-        l.snapshot()["generated_at"] != seen
-    });
-    assert!(support::live::process_alive(pid), "still supervising");
-    assert_eq!(live.snapshot()["counts"]["workers_live"], 1);
-    let up = live.run(&["up"]);
-    assert_eq!(up.code, 4, "{}\n{}", up.stdout, up.stderr);
-    assert!(!up.stdout.contains("warden is up"), "{}", up.stdout);
-    assert!(up.stderr.contains("line 5, column 12"), "{}", up.stderr);
-    // Put the good config back, so the teardown's `warden down` can read it.
-    live.repo.write_aged("warden.toml", good, 0);
-}
-
-#[test]
-fn compact_layout_tiles_workers_and_the_supervisor_stops_without_them() {
-    let live = Live::new(
-        "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 3\n[heartbeat]\ninterval = \"1s\"\n",
-    );
-    for t in ["a", "b", "c"] {
-        live.task(t, "status: ready\nfake: silent 60");
-    }
-    live.up(&["--layout", "compact"]);
-    live.wait_for("three workers", WAIT, |l| {
-        ["a", "b", "c"]
-            .iter()
-            .all(|t| l.jobs(t).first().is_some_and(|j| j["pane"].is_string()))
-    });
-    let panes = live.tmux(&["list-panes", "-s", "-F", "#{@warden_job} #{window_id}"]);
-    let panes = String::from_utf8_lossy(&panes.stdout).into_owned();
-    let windows: std::collections::BTreeSet<&str> = panes
-        .lines()
-        .filter(|l| l.starts_with('j'))
-        .filter_map(|l| l.split(' ').nth(1))
-        .collect();
-    assert_eq!(
-        windows.len(),
-        1,
-        "three workers tiled in one window: {panes}"
-    );
-
-    // SIGTERM stops the supervisor; the workers keep running.
-    let pid = live.supervisor_pid().expect("pid");
-    nix_kill(pid, 15);
-    // Exited, not necessarily reaped: tmux 3.3a may leave its pane's process a zombie
-    // until its server gets another SIGCHLD.
-    live.wait_for("the supervisor to exit", WAIT, |_| {
-        !support::live::process_alive(pid)
-    });
-    let alive = |l: &Live| {
-        String::from_utf8_lossy(
-            &l.tmux(&["list-panes", "-s", "-F", "#{@warden_job} #{pane_dead}"])
-                .stdout,
-        )
-        .lines()
-        .filter(|x| x.starts_with('j') && x.ends_with(" 0"))
-        .count()
-    };
-    assert_eq!(alive(&live), 3, "workers outlive their supervisor");
-    // `up` again adopts them; `down` without --kill-workers also leaves them running.
-    live.up(&[]);
-    let down = live.run(&["down"]);
-    assert_eq!(down.code, 0, "{}", down.stderr);
-    assert_eq!(alive(&live), 3);
-    for t in ["a", "b", "c"] {
-        assert_eq!(live.jobs(t).len(), 1, "{t} was not dispatched twice");
-        assert!(!Live::ended(&live.jobs(t)[0]));
-    }
-}
-
-#[test]
-fn cron_mode_dispatches_once_and_records_exits_next_time() {
-    let live = Live::new("[dispatch]\ncommand = [\"scripts/fake-agent\"]\n");
-    live.task("job", "status: ready\nfake: exit 5 0.1");
-    let first = live.run(&["heartbeat", "--once", "--dispatch-ready"]);
-    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
-    assert!(
-        first.stdout.contains("workers  1 running"),
-        "{}",
-        first.stdout
-    );
-    assert!(
-        live.supervisor_pid()
-            .is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()),
-        "no supervisor stays behind"
-    );
-    let job = live.jobs("job")[0]["job"].as_str().expect("job").to_owned();
-    let record = live.repo.path(&format!(".warden/jobs/{job}.json"));
-    live.wait_for("the worker to exit", WAIT, |_| record_ended(&record));
-    let second = live.run(&["heartbeat", "--once", "--dispatch-ready", "--json"]);
-    assert_eq!(second.code, 0, "{}", second.stderr);
-    assert_eq!(end_of(&live.jobs("job")[0]), "exit 5");
-    let v: serde_json::Value = serde_json::from_str(&second.stdout).expect("json");
-    assert!(
-        v["escalation"]["signals"]
-            .as_array()
-            .expect("signals")
-            .iter()
-            .any(|s| s["code"] == "dispatch_failed")
-    );
-}
-
-/// The wrapper's record says the job ended.
-fn record_ended(path: &std::path::Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["ended_at"].is_string())
-}
-
-fn nix_kill(pid: i32, sig: i32) {
-    let status = std::process::Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .expect("kill");
-    assert!(status.success());
 }

@@ -10,6 +10,10 @@ mod signal;
 mod tasks;
 
 #[cfg(test)]
+mod repo_tests;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use observations::{Observations, RegisterProblem, RuntimeHealth, Trouble, Unwritable};

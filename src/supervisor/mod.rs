@@ -7,6 +7,7 @@ mod decide;
 mod dispatch;
 mod event;
 mod executor;
+mod executor_tier2;
 mod health;
 mod jobs;
 mod launch;

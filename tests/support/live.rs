@@ -313,3 +313,22 @@ impl Drop for Live {
         let _ = std::fs::remove_file(self.socket_file());
     }
 }
+
+/// A job's end in short: `exit 3`, `signal KILL`, `lost`, or `running`.
+pub(crate) fn end_of(job: &serde_json::Value) -> String {
+    let end = &job["end"];
+    match end["kind"].as_str() {
+        Some("exited") => format!("exit {}", end["code"]),
+        Some("signaled") => format!("signal {}", end["signal"].as_str().unwrap_or("?")),
+        Some(other) => other.to_owned(),
+        None => "running".to_owned(),
+    }
+}
+
+/// The wrapper's record says the job ended.
+pub(crate) fn record_ended(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["ended_at"].is_string())
+}

@@ -6,6 +6,7 @@
     reason = "each test file uses a different part of the support module"
 )]
 
+pub(crate) mod guards;
 pub(crate) mod live;
 
 use std::path::{Path, PathBuf};
