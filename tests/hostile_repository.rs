@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use support::guards::Escaped;
 use support::live::{Live, process_alive};
-use support::unlistable_folder;
+use support::{plant_non_regular, unlistable_folder};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -31,18 +32,6 @@ const AGENT: &str = "#!/bin/sh\nif [ \"$WARDEN_TASK\" = escapee ]; then\n  setsi
 
 const KEYS: &str = "ssh-ed25519 AAAA... the only key\n";
 const EVIL_TITLE: &str = r#""\e]52;c;cHduZWQ=\a\e[2Jtitle\rover\x9b31m""#;
-
-/// The escaped child, killed by its pid on drop if it is still there and still `sleep`.
-struct Escaped(i32);
-
-impl Drop for Escaped {
-    fn drop(&mut self) {
-        let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.0)).unwrap_or_default();
-        if process_alive(self.0) && comm.trim() == "sleep" {
-            let _ = kill(Pid::from_raw(self.0), Signal::SIGKILL);
-        }
-    }
-}
 
 fn long_ids() -> [String; 2] {
     [
@@ -58,16 +47,6 @@ fn good_ids() -> Vec<String> {
     ids
 }
 
-fn git(live: &Live, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(live.repo.root())
-        .args(args)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}");
-}
-
 fn write_task(live: &Live, file: &str, front: &str) {
     live.repo
         .write_aged(&format!("tasks/{file}"), format!("---\n{front}\n---\n"), 0);
@@ -81,20 +60,7 @@ fn hostile(live: &Live) -> tempfile::TempDir {
         std::fs::Permissions::from_mode(0o755),
     )
     .expect("chmod");
-    git(
-        live,
-        &[
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "user.name=t",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "init",
-        ],
-    );
+    live.commit_empty();
     write_task(
         live,
         "semi.md",
@@ -122,13 +88,7 @@ fn hostile(live: &Live) -> tempfile::TempDir {
         &format!("status: ready\nid: {}", "x".repeat(9000)),
     );
     let tasks = live.repo.path("tasks");
-    nix::unistd::mkfifo(
-        &tasks.join("x.md"),
-        nix::sys::stat::Mode::from_bits_truncate(0o644),
-    )
-    .expect("mkfifo");
-    std::os::unix::fs::symlink("loop.md", tasks.join("loop.md")).expect("loop");
-    std::os::unix::fs::symlink("/dev/zero", tasks.join("zero.md")).expect("zero");
+    plant_non_regular(&tasks);
     std::fs::create_dir_all(tasks.join("deep")).expect("deep");
     unlistable_folder(&tasks.join("deep"));
     let outside = tempfile::tempdir().expect("outside");
@@ -242,7 +202,9 @@ fn a_hostile_repository_is_supervised_safely_from_up_to_down() {
     live.wait_for("the escaped child to record its pid", WAIT, |_| {
         read_pid(&escaped_pid).is_some_and(process_alive)
     });
-    let escaped = Escaped(read_pid(&escaped_pid).expect("pid"));
+    let escaped = Escaped {
+        pid: read_pid(&escaped_pid).expect("pid"),
+    };
 
     // The linked log fails its launch: the agent never ran, and the outside file is as it was.
     live.wait_for("the linked task's launch to fail", WAIT, |l| {
@@ -333,6 +295,6 @@ fn a_hostile_repository_is_supervised_safely_from_up_to_down() {
     let down = down.unwrap_or_else(|| panic!("`warden down --kill-workers` hung for {took:?}"));
     assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
     live.wait_for("the escaped child to be gone", WAIT, |_| {
-        !process_alive(escaped.0)
+        !process_alive(escaped.pid)
     });
 }

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::live::{Live, output_within};
-use support::{Repo, Run, task, unlistable_folder};
+use support::{Repo, Run, plant_non_regular, task, unlistable_folder};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -33,13 +33,7 @@ fn repo_with_non_regular_files() -> Repo {
     repo.write("tasks/good.md", task("id: good\nstatus: ready"))
         .write("shared/linked.md", task("id: linked\nstatus: ready"));
     let tasks = repo.path("tasks");
-    nix::unistd::mkfifo(
-        &tasks.join("x.md"),
-        nix::sys::stat::Mode::from_bits_truncate(0o644),
-    )
-    .expect("mkfifo");
-    std::os::unix::fs::symlink("loop.md", tasks.join("loop.md")).expect("loop");
-    std::os::unix::fs::symlink("/dev/zero", tasks.join("zero.md")).expect("zero");
+    plant_non_regular(&tasks);
     std::os::unix::fs::symlink("/proc/self/status", tasks.join("status.md")).expect("proc");
     std::os::unix::fs::symlink("../shared/linked.md", tasks.join("linked.md")).expect("link");
     repo
@@ -195,27 +189,7 @@ fn long_ids_sharing_a_beginning_get_their_own_worktree_branch_and_log() {
     let live = Live::new(
         "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nworktree = \"git\"\nmax_workers = 2\n[heartbeat]\ninterval = \"1s\"\n",
     );
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(live.repo.root())
-            .args(args)
-            .output()
-            .expect("git");
-        assert!(out.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    git(&[
-        "-c",
-        "user.email=t@example.com",
-        "-c",
-        "user.name=t",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "init",
-    ]);
+    live.commit_empty();
     let ids = [
         format!("{}-one", "a".repeat(80)),
         format!("{}-two", "a".repeat(80)),
@@ -238,7 +212,7 @@ fn long_ids_sharing_a_beginning_get_their_own_worktree_branch_and_log() {
     }
     assert_ne!(jobs[0]["worktree"], jobs[1]["worktree"]);
     assert_ne!(jobs[0]["log_path"], jobs[1]["log_path"]);
-    let list = git(&["worktree", "list", "--porcelain"]);
+    let list = live.git(&["worktree", "list", "--porcelain"]);
     let branches: Vec<&str> = list
         .lines()
         .filter_map(|l| l.strip_prefix("branch refs/heads/task/"))
@@ -261,14 +235,7 @@ fn a_supervisor_over_non_regular_files_keeps_working_and_stops_on_down() {
         "[dispatch]\ncommand = [\"scripts/fake-agent\"]\n[heartbeat]\ninterval = \"1s\"\n",
     );
     let tasks = live.repo.path("tasks");
-    std::fs::create_dir_all(&tasks).expect("mkdir");
-    nix::unistd::mkfifo(
-        &tasks.join("x.md"),
-        nix::sys::stat::Mode::from_bits_truncate(0o644),
-    )
-    .expect("mkfifo");
-    std::os::unix::fs::symlink("loop.md", tasks.join("loop.md")).expect("loop");
-    std::os::unix::fs::symlink("/dev/zero", tasks.join("zero.md")).expect("zero");
+    plant_non_regular(&tasks);
     live.task("ok", "status: ready\nfake: ok 0.1");
     live.up(&[]);
     live.wait_for("the job to end", WAIT, |l| {

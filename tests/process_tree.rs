@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use support::guards::Escaped;
 use support::live::{Live, process_alive};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -20,20 +21,6 @@ const WAIT: Duration = Duration::from_secs(30);
 const ESCAPE: &str = "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$0.tmp\" && mv \"$0.tmp\" \"$0\" && exec sleep 300' \"$WARDEN_ROOT/escaped.pid\" &\nexec sleep 300\n";
 
 const CONFIG: &str = "[dispatch]\ncommand = [\"scripts/escape\"]\n[heartbeat]\ninterval = \"1s\"\n";
-
-/// The escaped child, killed by its pid on drop if it is still there and still `sleep`.
-struct Escaped {
-    pid: i32,
-}
-
-impl Drop for Escaped {
-    fn drop(&mut self) {
-        let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.pid)).unwrap_or_default();
-        if process_alive(self.pid) && comm.trim() == "sleep" {
-            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        }
-    }
-}
 
 /// A repository whose task `t` runs `scripts/escape`, up, with the escaped child running.
 fn start() -> (Live, Escaped) {

@@ -28,18 +28,12 @@ fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
     live.repo
         .write_aged("warden.toml", "[dispatch]\nmax_workers = \"many\"\n", 0);
     send(pid, Signal::SIGHUP);
-    let window = |l: &Live| {
-        String::from_utf8_lossy(
-            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
-                .stdout,
-        )
-        .into_owned()
-    };
     live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
-        window(l).contains("keeping the previous config")
+        l.supervisor_window()
+            .contains("keeping the previous config")
     });
     assert!(
-        window(&live).contains("warden.toml"),
+        live.supervisor_window().contains("warden.toml"),
         "the error names the file"
     );
     assert!(
@@ -74,20 +68,14 @@ fn sighup_with_an_overlong_duration_keeps_the_old_config() {
         0,
     );
     send(pid, Signal::SIGHUP);
-    let window = |l: &Live| {
-        String::from_utf8_lossy(
-            &l.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
-                .stdout,
-        )
-        .into_owned()
-    };
     live.wait_for("the reload error in the supervisor's window", WAIT, |l| {
-        window(l).contains("keeping the previous config")
+        l.supervisor_window()
+            .contains("keeping the previous config")
     });
     assert!(
-        window(&live).contains("longer than the maximum"),
+        live.supervisor_window().contains("longer than the maximum"),
         "{}",
-        window(&live)
+        live.supervisor_window()
     );
     // Still beating every second with the old config: heartbeats go on, one worker only.
     let seen = live.snapshot()["generated_at"].clone();

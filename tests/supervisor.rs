@@ -126,31 +126,7 @@ fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
         "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nworktree = \"git\"\nbranch_prefix = \"agent/\"\n[heartbeat]\ninterval = \"1s\"\n",
     );
     live.task("wt", "status: ready\nfake: ok 0.2");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(live.repo.root())
-            .args(args)
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    git(&[
-        "-c",
-        "user.email=t@example.com",
-        "-c",
-        "user.name=t",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "init",
-    ]);
+    live.commit_empty();
     live.up(&[]);
     live.wait_for("the job to end", WAIT, |l| {
         l.jobs("wt").first().is_some_and(Live::ended)
@@ -159,7 +135,10 @@ fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
     assert_eq!(end_of(job), "exit 0");
     assert_eq!(job["worktree"], ".worktrees/wt");
     assert!(live.repo.path(".worktrees/wt/.git").exists());
-    assert!(git(&["worktree", "list", "--porcelain"]).contains("branch refs/heads/agent/wt"));
+    assert!(
+        live.git(&["worktree", "list", "--porcelain"])
+            .contains("branch refs/heads/agent/wt")
+    );
     let log = live.run(&["logs", "wt"]);
     assert!(log.stdout.contains("finished task 'wt'"), "{}", log.stdout);
     // The worktree has its register entry: no register_mismatch about it.

@@ -1,14 +1,12 @@
 //! Fixtures for the detection tests: a fixed now, tasks and jobs by age, and a `World` to
 //! run detection over.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::{Observations, RegisterProblem, RuntimeHealth, Signal, SignalCode, detect};
 use crate::config::Thresholds;
 use crate::register::{JobEnd, JobRecord, Register};
-use crate::task::{InvalidTask, Priority, Status, Task, TaskFields, plan};
+use crate::task::{InvalidTask, Status, Task, plan};
 use crate::worktree::WorktreeObservation;
 
 pub(super) fn now() -> DateTime<Utc> {
@@ -22,41 +20,13 @@ pub(super) fn ago(secs: i64) -> DateTime<Utc> {
 }
 
 pub(super) fn task(id: &str, status: Status, mtime_ago: i64) -> Task {
-    Task {
-        fields: std::sync::Arc::new(TaskFields {
-            id: id.to_owned(),
-            title: id.to_owned(),
-            status,
-            priority: Priority::P2,
-            milestone: None,
-            owner: None,
-            depends_on: Vec::new(),
-            created_at: None,
-            started_at: None,
-            completed_at: None,
-            completed_by: None,
-        }),
-        path: PathBuf::from(format!("tasks/{id}.md")),
-        mtime: ago(mtime_ago),
-    }
+    crate::task::testing::task(id, status, ago(mtime_ago))
 }
 
 pub(super) fn job(n: u32, task: &str, started_ago: i64) -> JobRecord {
     JobRecord {
-        job: format!("j{n}"),
-        task: task.to_owned(),
-        attempt: n,
         argv: vec!["dispatch".to_owned(), task.to_owned()],
-        worktree: None,
-        pane: None,
-        pid: None,
-        started_at: ago(started_ago),
-        ended_at: None,
-        end: None,
-        last_output_at: None,
-        log_path: PathBuf::from(format!("tasks/logs/dispatch-{task}.log")),
-        killed: false,
-        stopped: false,
+        ..crate::register::testing::job(&format!("j{n}"), task, n, ago(started_ago))
     }
 }
 

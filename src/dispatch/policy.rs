@@ -206,7 +206,6 @@ pub(crate) fn next_attempt(register: &Register, task: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use chrono::{TimeDelta, TimeZone};
 
@@ -225,20 +224,9 @@ mod tests {
 
     fn job(attempt: u32, ended_ago: Option<i64>, code: Option<i32>) -> JobRecord {
         JobRecord {
-            job: format!("j{attempt}"),
-            task: "t".into(),
-            attempt,
-            argv: vec![],
-            worktree: None,
-            pane: None,
-            pid: None,
-            started_at: ago(10_000),
             ended_at: ended_ago.map(ago),
             end: code.map(|code| JobEnd::Exited { code }),
-            last_output_at: None,
-            log_path: PathBuf::from("l"),
-            killed: false,
-            stopped: false,
+            ..crate::register::testing::job(&format!("j{attempt}"), "t", attempt, ago(10_000))
         }
     }
 

@@ -2,6 +2,8 @@
 
 mod model;
 mod store;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub(crate) use model::{JobEnd, JobRecord, Register};
 pub(crate) use store::{RegisterError, backup_path, load_register, save_register};

@@ -123,27 +123,14 @@ fn the_launcher_refuses_an_id_the_parser_would_refuse() {
     use super::action::LaunchOutcome;
     use super::launch::Launcher;
     use super::testing::{Shared, job};
-    use crate::task::{Priority, Status, Task, TaskFields};
+    use crate::task::Status;
 
     let rig = Rig::new(CONFIG);
     let id = "a\u{0}b";
-    let task = Task {
-        fields: Arc::new(TaskFields {
-            id: id.to_owned(),
-            title: id.to_owned(),
-            status: Status::Ready,
-            priority: Priority::P2,
-            milestone: None,
-            owner: None,
-            depends_on: Vec::new(),
-            created_at: None,
-            started_at: None,
-            completed_at: None,
-            completed_by: None,
-        }),
-        path: "tasks/a.md".into(),
-        mtime: chrono::Utc::now(),
-    };
+    let mut task = crate::task::testing::task("a", Status::Ready, chrono::Utc::now());
+    let fields = Arc::make_mut(&mut task.fields);
+    fields.id = id.to_owned();
+    fields.title = id.to_owned();
     let record = job("j000001", id);
     let port = Shared(std::rc::Rc::clone(&rig.fake));
     let state = &rig.sup.state;

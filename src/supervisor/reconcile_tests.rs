@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use chrono::TimeZone;
 
 use super::*;
@@ -12,20 +10,8 @@ fn now() -> DateTime<Utc> {
 
 fn job(id: &str, pane: Option<&str>, started_ago: i64) -> JobRecord {
     JobRecord {
-        job: id.into(),
-        task: "t".into(),
-        attempt: 1,
-        argv: vec![],
-        worktree: None,
         pane: pane.map(str::to_owned),
-        pid: None,
-        started_at: now() - TimeDelta::seconds(started_ago),
-        ended_at: None,
-        end: None,
-        last_output_at: None,
-        log_path: PathBuf::from("l"),
-        killed: false,
-        stopped: false,
+        ..crate::register::testing::job(id, "t", 1, now() - TimeDelta::seconds(started_ago))
     }
 }
 

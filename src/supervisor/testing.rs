@@ -23,20 +23,8 @@ use crate::worker::{WorkerRecord, record_path};
 /// A live job record for tests.
 pub(crate) fn job(id: &str, task: &str) -> JobRecord {
     JobRecord {
-        job: id.to_owned(),
-        task: task.to_owned(),
-        attempt: 1,
         argv: vec!["agent".to_owned()],
-        worktree: None,
-        pane: None,
-        pid: None,
-        started_at: chrono::Utc::now(),
-        ended_at: None,
-        end: None,
-        last_output_at: None,
-        log_path: PathBuf::from(format!("tasks/logs/dispatch-{task}.log")),
-        killed: false,
-        stopped: false,
+        ..crate::register::testing::job(id, task, 1, chrono::Utc::now())
     }
 }
 

@@ -182,12 +182,11 @@ pub(crate) fn plan(tasks: &[Task], activity: &Activity) -> Plan {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use chrono::TimeZone;
 
     use super::*;
-    use crate::task::{Priority, TaskFields};
+    use crate::task::Priority;
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0)
@@ -196,23 +195,11 @@ mod tests {
     }
 
     fn t(id: &str, status: Status, priority: Priority, deps: &[&str], minute: u32) -> Task {
-        Task {
-            fields: std::sync::Arc::new(TaskFields {
-                id: id.to_owned(),
-                title: id.to_owned(),
-                status,
-                priority,
-                milestone: None,
-                owner: None,
-                depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
-                created_at: None,
-                started_at: None,
-                completed_at: None,
-                completed_by: None,
-            }),
-            path: PathBuf::from(format!("tasks/{id}.md")),
-            mtime: at(minute),
-        }
+        let mut task = crate::task::testing::task(id, status, at(minute));
+        let fields = std::sync::Arc::make_mut(&mut task.fields);
+        fields.priority = priority;
+        fields.depends_on = deps.iter().map(|d| (*d).to_owned()).collect();
+        task
     }
 
     use Priority::{P0, P1, P2};

@@ -1,6 +1,33 @@
-//! Test rigs for task folders that are hard to make, even as root.
+//! Test rigs: a task as the store would hand it out, and task folders that are hard to make,
+//! even as root.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Priority, Status, Task, TaskFields};
+
+/// Task `id` at `tasks/<id>.md`, titled by its id, priority p2, no dependencies.
+pub(crate) fn task(id: &str, status: Status, mtime: DateTime<Utc>) -> Task {
+    Task {
+        fields: Arc::new(TaskFields {
+            id: id.to_owned(),
+            title: id.to_owned(),
+            status,
+            priority: Priority::P2,
+            milestone: None,
+            owner: None,
+            depends_on: Vec::new(),
+            created_at: None,
+            started_at: None,
+            completed_at: None,
+            completed_by: None,
+        }),
+        path: PathBuf::from(format!("tasks/{id}.md")),
+        mtime,
+    }
+}
 
 /// A folder below `parent` that cannot be listed, even by root (who can list a mode-000
 /// folder): its path is longer than the kernel's PATH_MAX, so `read_dir` fails with

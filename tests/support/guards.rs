@@ -248,3 +248,19 @@ pub(crate) fn processes_in(root: &Path) -> Vec<(i32, String)> {
         .map(|pid| (pid, cmdline(pid).unwrap_or_default()))
         .collect()
 }
+
+/// A process the test did not start directly (a child an agent sent off with `setsid`),
+/// killed by its pid on drop if it is still there and still `sleep`, so nothing outlives a
+/// failed test and a reused pid is never hit.
+pub(crate) struct Escaped {
+    pub(crate) pid: i32,
+}
+
+impl Drop for Escaped {
+    fn drop(&mut self) {
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", self.pid)).unwrap_or_default();
+        if process_alive(self.pid) && comm.trim() == "sleep" {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        }
+    }
+}

@@ -47,6 +47,47 @@ impl Live {
         Self { repo, socket }
     }
 
+    /// `git ARGS` in the repository; fails the test unless git succeeds. Its stdout.
+    pub(crate) fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.repo.root())
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A first (empty) commit, which `git worktree add` needs.
+    pub(crate) fn commit_empty(&self) {
+        self.git(&[
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ]);
+    }
+
+    /// Everything the supervisor's own window shows, its history included.
+    pub(crate) fn supervisor_window(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "warden"])
+                .stdout,
+        )
+        .into_owned()
+    }
+
     /// A task file, written now (not aged, so nothing looks stale).
     pub(crate) fn task(&self, id: &str, front: &str) -> &Self {
         self.repo.write_aged(

@@ -181,3 +181,16 @@ pub(crate) fn unlistable_folder(parent: &Path) -> PathBuf {
         }
     }
 }
+
+/// Task files that are not regular files, in `tasks` (made if missing): a FIFO `x.md`, a
+/// symlink loop `loop.md` and a link to a device, `zero.md`.
+pub(crate) fn plant_non_regular(tasks: &Path) {
+    std::fs::create_dir_all(tasks).expect("mkdir");
+    nix::unistd::mkfifo(
+        &tasks.join("x.md"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .expect("mkfifo");
+    std::os::unix::fs::symlink("loop.md", tasks.join("loop.md")).expect("loop");
+    std::os::unix::fs::symlink("/dev/zero", tasks.join("zero.md")).expect("zero");
+}
