@@ -87,11 +87,10 @@ fn the_ledger_edited_by_hand_is_read_again_and_a_broken_one_needs_a_human() {
 #[test]
 fn a_manager_that_cannot_start_gives_its_budget_back() {
     let mut rig = Rig::new(
-        "[heartbeat]\ninterval = \"1s\"\n[escalation]\nenabled = true\nhold = \"1s\"\nmin_spacing = \"10m\"\n",
+        "[heartbeat]\ninterval = \"1s\"\n[escalation]\nenabled = true\nhold = \"1s\"\nmin_spacing = \"10m\"\nescalate_severity = \"warning\"\n",
     );
-    // A critical signal that escalates: the register cannot be read.
-    std::fs::create_dir_all(rig.root().join(".warden")).expect("state");
-    std::fs::write(&rig.sup.state.paths.register, b"{ broken").expect("break it");
+    // A warning that escalates (at this `escalate_severity`): a missing dependency.
+    rig.task("a", "status: ready\ndepends_on: [ghost]");
     rig.fake.refuse_job("e0001", "command too long");
     rig.run_for(4);
     let ledger = rig.sup.state.managers.ledger().expect("ledger");
@@ -100,7 +99,7 @@ fn a_manager_that_cannot_start_gives_its_budget_back() {
     assert_eq!(action.phase, crate::escalate::Phase::Failed, "{action:?}");
     assert!(ledger.state.spawns.is_empty(), "the budget is given back");
     assert!(ledger.state.needs_human, "a person is told");
-    let alert = &ledger.state.alerts["register_corrupt/repository"];
+    let alert = &ledger.state.alerts["dependency_missing/task:a"];
     assert!(alert.escalated.is_none(), "it can be escalated again");
     assert_eq!(rig.snapshot().escalation.budget_left, Some(3));
     assert!(rig.snapshot().escalation.needs_human);
