@@ -100,8 +100,14 @@ fn holder(path: &Path) -> Holder {
     let role_text = std::fs::read_to_string(role_path(path)).unwrap_or_default();
     // The role file names its holder's pid too: a file left by an earlier holder says
     // nothing about this one.
+    // And both files still name the last holder until a new one rewrites them: a holder
+    // whose process is gone is not the one holding the lock now.
+    let alive = pid
+        .parse::<u32>()
+        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
     let mut words = role_text.split_whitespace();
     let role = match (words.next(), words.next()) {
+        _ if !alive => None,
         (Some(p), Some("supervisor")) if p == pid => Some(Role::Supervisor),
         (Some(p), Some("pass")) if p == pid => Some(Role::Pass),
         _ => None,
@@ -111,6 +117,21 @@ fn holder(path: &Path) -> Holder {
 
 /// How often a waiting lock is tried again.
 const RETRY: Duration = Duration::from_millis(20);
+
+/// How long a new holder may take to write who it is: between its `flock` and its pid and
+/// role reaching the files, it is nobody yet, and must not be taken for a supervisor.
+const IDENTIFY: Duration = Duration::from_secs(2);
+
+/// Whether to wait on for a lock that `held` holds: a cron pass until `deadline`, a holder
+/// that has not said who it is yet for `IDENTIFY` (an older warden's lock never says), a
+/// supervisor not at all.
+fn keep_waiting(held: &Holder, deadline: Instant, unknown_since: &mut Option<Instant>) -> bool {
+    match held.role {
+        Some(Role::Pass) => Instant::now() < deadline,
+        Some(Role::Supervisor) => false,
+        None => unknown_since.get_or_insert_with(Instant::now).elapsed() < IDENTIFY,
+    }
+}
 
 fn try_lock(path: &Path) -> Result<Option<Flock<File>>, LockError> {
     match Flock::lock(open(path)?, FlockArg::LockExclusiveNonblock) {
@@ -137,12 +158,13 @@ impl SupervisorLock {
         wait: Duration,
     ) -> Result<Self, LockError> {
         let deadline = Instant::now() + wait;
+        let mut unknown_since = None;
         let mut lock = loop {
             if let Some(lock) = try_lock(path)? {
                 break lock;
             }
             let held = holder(path);
-            if held.role != Some(Role::Pass) || Instant::now() >= deadline {
+            if !keep_waiting(&held, deadline, &mut unknown_since) {
                 return Err(LockError::Held {
                     path: path.to_path_buf(),
                     holder: held,
@@ -178,12 +200,14 @@ impl SupervisorLock {
         }
     }
 
-    /// Waits up to `wait` for a cron pass holding the lock to let go; the holder left then.
+    /// Waits up to `wait` for a cron pass holding the lock to let go (and a moment for a new
+    /// holder to say what it is); the holder left then.
     pub(crate) fn wait_out_pass(path: &Path, wait: Duration) -> Option<Holder> {
         let deadline = Instant::now() + wait;
+        let mut unknown_since = None;
         loop {
             match Self::probe(path) {
-                Some(h) if h.role == Some(Role::Pass) && Instant::now() < deadline => {
+                Some(h) if keep_waiting(&h, deadline, &mut unknown_since) => {
                     std::thread::sleep(RETRY);
                 }
                 other => return other,
@@ -248,6 +272,48 @@ mod tests {
         drop(lock);
         assert_eq!(SupervisorLock::probe(&path), None);
         assert!(SupervisorLock::acquire(&path, Role::Supervisor).is_ok());
+    }
+
+    /// A holder between its `flock` and writing its pid and role is nobody yet: a cron pass
+    /// that has just taken the lock must not be taken for a running supervisor.
+    #[test]
+    fn a_holder_that_has_not_said_who_it_is_is_waited_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("supervisor.lock");
+        for wait_out in [false, true] {
+            // The files still name the last holder, whose process is gone.
+            std::fs::write(&path, "4194999\n").expect("old pid");
+            std::fs::write(role_path(&path), "4194999 supervisor\n").expect("old role");
+            let raw = try_lock(&path).expect("lock").expect("free");
+            assert_eq!(SupervisorLock::probe(&path).and_then(|h| h.role), None);
+            let releaser = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                drop(raw);
+            });
+            if wait_out {
+                assert_eq!(
+                    SupervisorLock::wait_out_pass(&path, Duration::from_secs(10)),
+                    None,
+                    "the holder left"
+                );
+            } else {
+                SupervisorLock::acquire_after_passes(
+                    &path,
+                    Role::Supervisor,
+                    Duration::from_secs(10),
+                )
+                .expect("taken once the unnamed holder let go");
+            }
+            releaser.join().expect("thread");
+        }
+        // One that never says (an older warden's lock) is a supervisor after a moment.
+        let _raw = try_lock(&path).expect("lock").expect("free");
+        let start = Instant::now();
+        assert!(matches!(
+            SupervisorLock::acquire_after_passes(&path, Role::Supervisor, Duration::from_secs(30)),
+            Err(LockError::Held { .. })
+        ));
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 
     #[test]
