@@ -26,3 +26,12 @@ pub(crate) fn now() -> DateTime<Utc> {
         }
     }
 }
+
+/// The fixed now unit tests run at: 2026-06-01 12:00 UTC, the integration tests' `NOW`.
+#[cfg(test)]
+pub(crate) fn test_now() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+        .single()
+        .expect("a valid time")
+}

@@ -1,7 +1,7 @@
 //! Fixtures for the detection tests: a fixed now, tasks and jobs by age, and a `World` to
 //! run detection over.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Observations, RegisterProblem, RuntimeHealth, Signal, SignalCode, detect};
 use crate::config::Thresholds;
@@ -10,9 +10,7 @@ use crate::task::{InvalidTask, Status, Task, plan};
 use crate::worktree::WorktreeObservation;
 
 pub(super) fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid time")
+    crate::clock::test_now()
 }
 
 pub(super) fn ago(secs: i64) -> DateTime<Utc> {

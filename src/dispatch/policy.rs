@@ -207,15 +207,13 @@ pub(crate) fn next_attempt(register: &Register, task: &str) -> u32 {
 #[cfg(test)]
 mod tests {
 
-    use chrono::{TimeDelta, TimeZone};
+    use chrono::TimeDelta;
 
     use super::*;
     use crate::register::JobEnd;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("time")
+        crate::clock::test_now()
     }
 
     fn ago(secs: i64) -> DateTime<Utc> {

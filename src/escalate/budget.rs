@@ -60,15 +60,11 @@ impl Budget {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
 
     use super::*;
 
     fn t(min: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("time")
-            + TimeDelta::minutes(min)
+        crate::clock::test_now() + TimeDelta::minutes(min)
     }
 
     #[test]

@@ -214,7 +214,6 @@ pub(crate) fn write_pack(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::detect::{Severity, SignalCode, Subject};
@@ -227,10 +226,7 @@ mod tests {
             task: Some("t".into()),
             message: "t failed 3 times".into(),
             evidence: crate::detect::Evidence::default(),
-            since: Utc
-                .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-                .single()
-                .expect("time"),
+            since: crate::clock::test_now(),
         };
         PackInput {
             id: id.into(),

@@ -1,6 +1,6 @@
 //! Engine tests with an injected clock: every case the issue names, each with its near miss.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::engine::EngineState;
 use super::ops::AlertOpError;
@@ -10,10 +10,7 @@ use crate::config::{Escalation, ManagerMode};
 use crate::detect::{Evidence, Severity, Signal, SignalCode, Subject};
 
 fn t(min: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-        .single()
-        .expect("time")
-        + TimeDelta::minutes(min)
+    crate::clock::test_now() + TimeDelta::minutes(min)
 }
 
 fn secs(s: i64) -> TimeDelta {

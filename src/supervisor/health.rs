@@ -162,16 +162,11 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    use chrono::TimeZone;
-
     use super::*;
     use crate::supervisor::action::TmuxFailure;
 
     fn t(s: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("time")
-            + chrono::TimeDelta::seconds(s)
+        crate::clock::test_now() + chrono::TimeDelta::seconds(s)
     }
 
     fn obs(panes: Result<(), TmuxFailureKind>, socket: bool, alive: Option<bool>) -> Observation {

@@ -1,11 +1,7 @@
-use chrono::TimeZone;
-
 use super::*;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-        .single()
-        .expect("time")
+    crate::clock::test_now()
 }
 
 fn job(id: &str, pane: Option<&str>, started_ago: i64) -> JobRecord {

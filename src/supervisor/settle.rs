@@ -163,15 +163,11 @@ pub(crate) fn apply_settled(ledger: &mut Ledger, updates: Vec<ManagerUpdate>) ->
 mod tests {
     use std::path::PathBuf;
 
-    use chrono::TimeZone;
-
     use super::*;
     use crate::config::ManagerMode;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("time")
+        crate::clock::test_now()
     }
 
     fn action(id: &str, phase: Phase) -> ActionRecord {

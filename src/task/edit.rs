@@ -166,16 +166,12 @@ fn set_fields(text: &str, fields: &[(&str, &str)]) -> Result<String, EditError> 
 mod tests {
     use std::path::Path;
 
-    use chrono::TimeZone as _;
-
     use super::*;
     use crate::task::Status;
     use crate::task::parse::parse_task;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
-            .single()
-            .expect("valid time")
+        crate::clock::test_now()
     }
 
     const S: &str = "status: in_progress";
