@@ -144,15 +144,8 @@ fn a_stopped_tmux_server_is_unreachable_never_gone_and_everything_resumes() {
 #[test]
 fn a_deleted_tmux_socket_is_recreated_and_the_worker_never_notices() {
     let sweeper = Sweeper::default();
-    let live = Live::new(BASE);
-    sweeper.watch(&live);
-    live.task("w", "status: ready\nfake: silent 60");
-    live.up(&[]);
-    live.wait_for("the worker to have a pid", WAIT, |l| {
-        l.jobs("w").first().is_some_and(|j| j["pid"].is_u64())
-    });
-    let server = live.server_pid().expect("the tmux server's pid");
-    sweeper.server(server, &live.socket);
+    let (live, server) = up_with_one_silent_worker(&sweeper);
+    let server = server.expect("the tmux server's pid");
     let _socket = SocketGuard {
         server,
         path: live.socket_file(),
@@ -196,15 +189,8 @@ fn a_deleted_tmux_socket_is_recreated_and_the_worker_never_notices() {
 #[test]
 fn a_killed_tmux_server_ends_its_jobs_with_one_signal_and_up_starts_afresh() {
     let sweeper = Sweeper::default();
-    let live = Live::new(BASE);
-    sweeper.watch(&live);
-    live.task("w", "status: ready\nfake: silent 60");
-    live.up(&[]);
-    live.wait_for("the worker to have a pid", WAIT, |l| {
-        l.jobs("w").first().is_some_and(|j| j["pid"].is_u64())
-    });
-    let server = live.server_pid().expect("the tmux server's pid");
-    sweeper.server(server, &live.socket);
+    let (live, server) = up_with_one_silent_worker(&sweeper);
+    let server = server.expect("the tmux server's pid");
     let supervisor = live.supervisor_pid().expect("the supervisor's pid");
 
     send(server, Signal::SIGKILL);
@@ -444,16 +430,7 @@ fn down_kill_workers_stops_a_supervisor_that_does_not_answer() {
 #[test]
 fn down_stops_a_supervisor_whose_control_socket_is_gone() {
     let sweeper = Sweeper::default();
-    let live = Live::new(BASE);
-    sweeper.watch(&live);
-    live.task("w", "status: ready\nfake: silent 60");
-    live.up(&[]);
-    live.wait_for("the worker to have a pid", WAIT, |l| {
-        l.jobs("w").first().is_some_and(|j| j["pid"].is_u64())
-    });
-    if let Some(server) = live.server_pid() {
-        sweeper.server(server, &live.socket);
-    }
+    let (live, _) = up_with_one_silent_worker(&sweeper);
     let job = job_id(&live, "w");
     let supervisor = live.supervisor_pid().expect("the supervisor's pid");
     std::fs::remove_file(live.repo.path(".warden/warden.sock")).expect("delete warden.sock");
@@ -495,6 +472,24 @@ fn down_stops_a_supervisor_whose_control_socket_is_gone() {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
+
+/// `warden up` with one task, `w`, whose agent stays silent for a minute, once its agent
+/// runs; the test's processes and its tmux server (whose pid is returned, when tmux gave
+/// it) are left to `sweeper`, which the caller declared before.
+fn up_with_one_silent_worker(sweeper: &Sweeper) -> (Live, Option<i32>) {
+    let live = Live::new(BASE);
+    sweeper.watch(&live);
+    live.task("w", "status: ready\nfake: silent 60");
+    live.up(&[]);
+    live.wait_for("the worker to have a pid", WAIT, |l| {
+        l.jobs("w").first().is_some_and(|j| j["pid"].is_u64())
+    });
+    let server = live.server_pid();
+    if let Some(pid) = server {
+        sweeper.server(pid, &live.socket);
+    }
+    (live, server)
+}
 
 /// The first signal with this code in a snapshot.
 fn signal(snapshot: &Value, code: &str) -> Option<Value> {
