@@ -271,39 +271,33 @@ fn a_socket_folder_not_ours_or_not_private_is_refused() {
         )
     };
     let shown = sockets.display().to_string();
+    // `warden up` refuses the folder, naming it and what is wrong (`needle`), and starts
+    // nothing.
+    let up_refused = |why: &str, needle: &str| {
+        let up = run(&["up"]);
+        assert_ne!(
+            up.code, 0,
+            "warden up used a socket folder of {why}:\n{}{}",
+            up.stdout, up.stderr
+        );
+        assert!(
+            up.stderr.contains(&shown) && up.stderr.contains(needle),
+            "{}",
+            up.stderr
+        );
+        assert!(!live.server_alive(), "nothing started");
+    };
 
     // Made first by someone, open to everyone.
     std::fs::create_dir(&sockets).expect("mkdir");
     set_mode(&sockets, 0o777);
-    let up = run(&["up"]);
-    assert_ne!(
-        up.code, 0,
-        "warden up used a socket folder of mode 0777:\n{}{}",
-        up.stdout, up.stderr
-    );
-    assert!(
-        up.stderr.contains(&shown) && up.stderr.contains("0777"),
-        "{}",
-        up.stderr
-    );
-    assert!(!live.server_alive(), "nothing started");
+    up_refused("mode 0777", "0777");
 
     // Private, but another user's.
     if is_root() {
         set_mode(&sockets, 0o700);
         std::os::unix::fs::chown(&sockets, Some(65534), Some(65534)).expect("chown");
-        let up = run(&["up"]);
-        assert_ne!(
-            up.code, 0,
-            "warden up used a socket folder of uid 65534:\n{}{}",
-            up.stdout, up.stderr
-        );
-        assert!(
-            up.stderr.contains(&shown) && up.stderr.contains("65534"),
-            "{}",
-            up.stderr
-        );
-        assert!(!live.server_alive(), "nothing started");
+        up_refused("uid 65534", "65534");
     }
 
     // Not there: warden makes it, 0700, and uses it.
