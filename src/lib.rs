@@ -1,6 +1,7 @@
 //! warden: a tmux-native supervisor for AI coding agents working through a backlog of
 //! markdown task files. See `ARCHITECTURE.md` for the map of modules.
 
+mod agent;
 mod app;
 mod cli;
 mod clock;

@@ -14,6 +14,8 @@ use super::socket_dir::check_socket_folder;
 pub(crate) enum ReportKind {
     Started,
     Exited,
+    /// `warden hook` saved the job's agent record (`.warden/jobs/<job>.agent.json`).
+    Agent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
