@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::agent::{AgentRecord, read_agents};
 use crate::config::LoadedConfig;
 use crate::detect::{Observations, RegisterProblem, RuntimeHealth, Signal, detect};
 use crate::dispatch::{Policy, holds};
@@ -117,7 +118,15 @@ impl Tier1 {
     /// One pass with the register read from disk (the CLI's read-only commands).
     pub(crate) fn pass(&mut self, now: DateTime<Utc>) -> Pass {
         let register = self.load_register();
-        self.pass_with(now, register.as_ref(), &RuntimeHealth::default())
+        let jobs = self
+            .loaded
+            .resolve(&self.loaded.config.paths.state)
+            .join("jobs");
+        let agents = register
+            .as_ref()
+            .map(|r| read_agents(&jobs, r))
+            .unwrap_or_default();
+        self.pass_with(now, register.as_ref(), &RuntimeHealth::default(), &agents)
     }
 
     /// Reads the tasks and worktrees, applies the retry policy, detects, and builds the
@@ -128,6 +137,7 @@ impl Tier1 {
         now: DateTime<Utc>,
         register: Result<&Register, &RegisterProblem>,
         runtime: &RuntimeHealth,
+        agents: &BTreeMap<String, AgentRecord>,
     ) -> Pass {
         let scan = self.store.scan();
         let backlog = &scan.backlog;
@@ -168,6 +178,7 @@ impl Tier1 {
             max_workers: config.dispatch.max_workers,
             thresholds: &config.thresholds,
             runtime,
+            agents,
             now,
         };
         let signals = detect(&obs);

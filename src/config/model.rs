@@ -79,11 +79,28 @@ pub(crate) enum WorktreeMode {
     Git,
 }
 
+/// Which agent the dispatch command runs, for its hooks. A job whose argv uses
+/// `{agent_settings}` is taken to run Claude Code unless this says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AgentSetting {
+    /// Not expected to report (unless the argv uses `{agent_settings}`).
+    #[default]
+    None,
+    Claude,
+    Codex,
+    /// Any agent whose own hooks call `warden hook`.
+    Generic,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Dispatch {
-    /// The dispatch argv; placeholders `{task}`, `{task_file}`, `{worktree}`, `{job}`, `{attempt}`.
+    /// The dispatch argv; placeholders `{task}`, `{task_file}`, `{worktree}`, `{job}`,
+    /// `{attempt}`, `{agent_settings}`, `{codex_notify}`.
     pub(crate) command: Vec<String>,
+    /// The agent the command runs: its jobs are expected to report through `warden hook`.
+    pub(crate) agent: AgentSetting,
     /// At most this many workers run at once.
     pub(crate) max_workers: u32,
     pub(crate) worktree: WorktreeMode,
@@ -104,6 +121,7 @@ impl Default for Dispatch {
     fn default() -> Self {
         Self {
             command: vec!["scripts/dispatch".to_owned(), "{task}".to_owned()],
+            agent: AgentSetting::None,
             max_workers: 2,
             worktree: WorktreeMode::None,
             branch_prefix: "task/".to_owned(),
@@ -138,6 +156,20 @@ pub(crate) struct Thresholds {
     pub(crate) mismatch_grace: HumanDuration,
     /// `tmux_unreachable`: the supervisor's tmux server has not answered for this long.
     pub(crate) tmux_unreachable_after: HumanDuration,
+    /// `agent_waiting_input`: an agent has waited for a person this long (a warning) ...
+    pub(crate) waiting_input_after: HumanDuration,
+    /// ... and this long (critical: now it is trouble for Tier 2 too).
+    pub(crate) waiting_input_critical_after: HumanDuration,
+    /// `agent_idle`: an agent's turn ended this long ago, its task not done.
+    pub(crate) agent_idle_after: HumanDuration,
+    /// `dispatch_unconfirmed`: a job expected to report sent no event, or no prompt
+    /// submission, this long after its start.
+    pub(crate) confirm_within: HumanDuration,
+    /// `awaiting_review`: a job exited 0 this long ago and its task is not `completed` or
+    /// `review`.
+    pub(crate) review_after: HumanDuration,
+    /// A manager idle at its prompt this long no longer holds the live-manager slot.
+    pub(crate) manager_idle_after: HumanDuration,
 }
 
 impl Default for Thresholds {
@@ -151,6 +183,12 @@ impl Default for Thresholds {
             pickup_overdue_after: HumanDuration::from_mins(30),
             mismatch_grace: HumanDuration::from_mins(2),
             tmux_unreachable_after: HumanDuration::from_secs(5),
+            waiting_input_after: HumanDuration::from_mins(2),
+            waiting_input_critical_after: HumanDuration::from_mins(30),
+            agent_idle_after: HumanDuration::from_mins(10),
+            confirm_within: HumanDuration::from_secs(60),
+            review_after: HumanDuration::from_mins(10),
+            manager_idle_after: HumanDuration::from_mins(15),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::observations::Observations;
 use super::signal::{Evidence, Signal, SignalCode, Subject};
+use crate::agent::AgentState;
 use crate::dispatch::Hold;
 use crate::register::{JobEnd, JobRecord, Register};
 
@@ -89,14 +90,27 @@ fn latest_failures(obs: &Observations<'_>, register: &Register, out: &mut Vec<Si
     }
 }
 
-/// Live workers with no output (or, before any output, no start) for `stall_after`.
+/// Live workers with no output (or, before any output, no start) for `stall_after`. A job
+/// whose agent reports is judged by its hooks instead: a `working` agent whose last event is
+/// older than `stall_after` has stalled even while its pane prints (a spinner over a hung
+/// request); one waiting for a person, idle, failed or ended has its own signals.
 fn stalls(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
     let threshold = obs.thresholds.stall_after;
     for job in register.live_jobs() {
-        let last = job
-            .last_output_at
-            .unwrap_or(job.started_at)
-            .max(job.started_at);
+        let agent = job.agent.and(obs.agents.get(&job.job));
+        let (last, what) = match agent {
+            Some(a) if a.state != AgentState::Working => continue,
+            Some(a) => (
+                a.last_event_at.max(job.started_at),
+                "has sent no agent event while working",
+            ),
+            None => (
+                job.last_output_at
+                    .unwrap_or(job.started_at)
+                    .max(job.started_at),
+                "has printed nothing",
+            ),
+        };
         if !obs.reached(last, threshold) {
             continue;
         }
@@ -107,7 +121,7 @@ fn stalls(obs: &Observations<'_>, register: &Register, out: &mut Vec<Signal>) {
             subject: Subject::Worker(job.job.clone()),
             task: Some(job.task.clone()),
             message: format!(
-                "worker {} ({}) has printed nothing for {}",
+                "worker {} ({}) {what} for {}",
                 job.job,
                 job.task,
                 crate::config::HumanDuration::from_secs(silent)

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::observations::Observations;
 use super::signal::{Evidence, Signal, SignalCode, Subject};
+use crate::dispatch::Hold;
 use crate::register::JobRecord;
 use crate::task::Status;
 
@@ -126,7 +127,9 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
             last_end = last_end.max(job.ended_at);
         }
         let Some(ended) = last_end else { continue };
-        if live || !obs.reached(ended, grace) {
+        // Its last job exited 0: `awaiting_review` says so, in a person's terms.
+        let succeeded = matches!(obs.holds.get(task.id()), Some(Hold::Succeeded { .. }));
+        if live || succeeded || !obs.reached(ended, grace) {
             continue;
         }
         out.push(mismatch(

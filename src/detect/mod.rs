@@ -1,6 +1,7 @@
 //! Detection: observations (tasks, register, worktrees, thresholds, now) in, signals out.
 //! Everything here is pure; the heartbeat gathers the observations.
 
+mod agents;
 mod jobs;
 mod mismatch;
 mod observations;
@@ -9,6 +10,8 @@ mod runtime;
 mod signal;
 mod tasks;
 
+#[cfg(test)]
+mod agent_tests;
 #[cfg(test)]
 mod repo_tests;
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use crate::agent::AgentRecord;
 use crate::config::{HumanDuration, Thresholds};
 use crate::dispatch::Hold;
 use crate::register::Register;
@@ -65,6 +66,8 @@ pub(crate) struct Observations<'a> {
     pub(crate) thresholds: &'a Thresholds,
     /// The supervisor's own health (default outside it).
     pub(crate) runtime: &'a RuntimeHealth,
+    /// The latest agent record of each live job expected to report, by job id.
+    pub(crate) agents: &'a BTreeMap<String, AgentRecord>,
     pub(crate) now: DateTime<Utc>,
 }
 

@@ -240,6 +240,11 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "tmux_unreachable",
             "tmux_server_gone",
             "state_unwritable",
+            "agent_waiting_input",
+            "agent_idle",
+            "dispatch_unconfirmed",
+            "agent_error",
+            "awaiting_review",
         ]
     );
     for code in SignalCode::ALL {

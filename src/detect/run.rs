@@ -1,5 +1,6 @@
 //! The detection entry point: all rules over one set of observations.
 
+use super::agents::detect_agents;
 use super::jobs::detect_jobs;
 use super::mismatch::detect_mismatch;
 use super::observations::Observations;
@@ -12,6 +13,7 @@ use super::tasks::detect_tasks;
 pub(crate) fn detect(obs: &Observations<'_>) -> Vec<Signal> {
     let mut out = Vec::new();
     detect_jobs(obs, &mut out);
+    detect_agents(obs, &mut out);
     detect_tasks(obs, &mut out);
     detect_mismatch(obs, &mut out);
     detect_runtime(obs, &mut out);

@@ -74,10 +74,23 @@ pub(crate) enum SignalCode {
     TmuxServerGone,
     /// warden cannot save its state (the register): nothing is dispatched until it can.
     StateUnwritable,
+    /// An agent has waited for a person (a permission, a question, a dialog) for
+    /// `waiting_input_after`; critical after `waiting_input_critical_after`.
+    AgentWaitingInput,
+    /// An agent's turn ended `agent_idle_after` ago; its process lives and its task is not
+    /// done: it believes it is done, or waits for direction.
+    AgentIdle,
+    /// A job expected to report sent no hook event, or never a prompt submission, within
+    /// `confirm_within` of its start: its agent never started or never got its prompt.
+    DispatchUnconfirmed,
+    /// An agent's turn failed (StopFailure other than a rate limit).
+    AgentError,
+    /// A job exited 0 `review_after` ago and its task is still not `completed` or `review`.
+    AwaitingReview,
 }
 
 impl SignalCode {
-    pub(crate) const ALL: [Self; 17] = [
+    pub(crate) const ALL: [Self; 22] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
@@ -95,6 +108,11 @@ impl SignalCode {
         Self::TmuxUnreachable,
         Self::TmuxServerGone,
         Self::StateUnwritable,
+        Self::AgentWaitingInput,
+        Self::AgentIdle,
+        Self::DispatchUnconfirmed,
+        Self::AgentError,
+        Self::AwaitingReview,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -116,6 +134,11 @@ impl SignalCode {
             Self::TmuxUnreachable => "tmux_unreachable",
             Self::TmuxServerGone => "tmux_server_gone",
             Self::StateUnwritable => "state_unwritable",
+            Self::AgentWaitingInput => "agent_waiting_input",
+            Self::AgentIdle => "agent_idle",
+            Self::DispatchUnconfirmed => "dispatch_unconfirmed",
+            Self::AgentError => "agent_error",
+            Self::AwaitingReview => "awaiting_review",
         }
     }
 
@@ -130,6 +153,16 @@ impl SignalCode {
             | Self::StateUnwritable => Severity::Critical,
             _ => Severity::Warning,
         }
+    }
+
+    /// Signals that ask a person to act (answer, review, direct), not trouble a manager can
+    /// fix: below critical they never make Tier 2 escalate, nor count toward
+    /// `warnings_for_trouble`.
+    pub(crate) fn for_person(self) -> bool {
+        matches!(
+            self,
+            Self::AgentWaitingInput | Self::AgentIdle | Self::AwaitingReview
+        )
     }
 }
 

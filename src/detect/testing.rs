@@ -49,6 +49,7 @@ pub(super) struct World {
     pub(super) max_workers: u32,
     pub(super) holds: std::collections::BTreeMap<String, crate::dispatch::Hold>,
     pub(super) runtime: RuntimeHealth,
+    pub(super) agents: std::collections::BTreeMap<String, crate::agent::AgentRecord>,
 }
 
 impl World {
@@ -83,6 +84,7 @@ impl World {
             max_workers: self.max_workers,
             thresholds: &thresholds,
             runtime: &self.runtime,
+            agents: &self.agents,
             now: now(),
         })
     }

@@ -30,6 +30,12 @@ impl Placeholders {
         Self { values }
     }
 
+    /// One more value (`{agent_settings}`, `{codex_notify}`).
+    pub(crate) fn with(mut self, name: &'static str, value: String) -> Self {
+        self.values.insert(name, value);
+        self
+    }
+
     /// `WARDEN_TASK=…` and friends, for the worker's environment.
     pub(crate) fn env(&self) -> Vec<(String, String)> {
         self.values

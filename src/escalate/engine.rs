@@ -159,6 +159,16 @@ fn suppress_once(
     }
 }
 
+/// The least severity at which a code can escalate on its own: a person's signal only when
+/// critical.
+fn person_floor(code: SignalCode) -> Severity {
+    if code.for_person() {
+        Severity::Critical
+    } else {
+        Severity::Info
+    }
+}
+
 /// Updates the alerts from this pass's signals and decides what to do.
 pub(crate) fn step(
     state: &mut EngineState,
@@ -246,9 +256,10 @@ pub(crate) fn step(
         .values()
         .filter(|a| a.state == AlertState::Firing && !silenced(state, a))
         .collect();
+    // An agent waiting for a person is that person's business until it is critical.
     let warnings = firing
         .iter()
-        .filter(|a| a.severity >= Severity::Warning)
+        .filter(|a| a.severity >= Severity::Warning && !a.code.for_person())
         .count();
     let enough_warnings =
         warnings >= usize::try_from(policy.warnings_for_trouble).unwrap_or(usize::MAX);
@@ -256,8 +267,8 @@ pub(crate) fn step(
         .iter()
         .filter(|a| a.escalated.is_none())
         .filter(|a| {
-            a.severity >= policy.escalate_severity
-                || (a.severity >= Severity::Warning && enough_warnings)
+            a.severity >= policy.escalate_severity.max(person_floor(a.code))
+                || (a.severity >= Severity::Warning && enough_warnings && !a.code.for_person())
         })
         .map(|a| a.key.clone())
         .collect();

@@ -77,6 +77,9 @@ pub(crate) struct JobRecord {
     /// Stopped by `warden down --kill-workers`: not a failure, and dispatched again as usual.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) stopped: bool,
+    /// The agent this job runs when it is expected to report through `warden hook`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) agent: Option<crate::agent::AgentKind>,
 }
 
 impl JobRecord {

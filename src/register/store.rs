@@ -130,6 +130,7 @@ mod tests {
             log_path: PathBuf::from("tasks/logs/dispatch-t.log"),
             killed: false,
             stopped: false,
+            agent: None,
         }
     }
 

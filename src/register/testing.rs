@@ -24,5 +24,6 @@ pub(crate) fn job(job: &str, task: &str, attempt: u32, started_at: DateTime<Utc>
         log_path: PathBuf::from(format!("tasks/logs/dispatch-{task}.log")),
         killed: false,
         stopped: false,
+        agent: None,
     }
 }

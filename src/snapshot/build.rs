@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::{
-    Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry,
+    AgentSummary,     Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry,
     WorkerEntry,
 };
 use crate::config::{Escalation, HumanDuration};
@@ -97,6 +97,9 @@ pub(crate) fn build_snapshot(
                         j.last_output_at
                             .map_or(j.started_at, |o| o.max(j.started_at)),
                     ),
+                    agent: j
+                        .agent
+                        .map(|kind| AgentSummary::of(kind, j.started_at, obs.agents.get(&j.job))),
                 })
                 .collect()
         })

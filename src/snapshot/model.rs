@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::agent::{AgentKind, AgentRecord, AgentState};
 use crate::detect::{Severity, Signal};
 use crate::escalate::AlertState;
 use crate::task::{Priority, Status};
@@ -121,6 +122,66 @@ pub(crate) struct WorkerEntry {
     pub(crate) last_output_at: Option<DateTime<Utc>>,
     /// Seconds since the last output (or the start, before any output).
     pub(crate) silent_secs: u64,
+    /// What its agent is doing, from its hooks; `null` for a job not expected to report.
+    #[serde(default)]
+    pub(crate) agent: Option<AgentSummary>,
+}
+
+/// A worker's agent as its hooks tell it. Text fields are the agent's own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AgentSummary {
+    pub(crate) kind: AgentKind,
+    pub(crate) state: AgentState,
+    /// When `state` began (the job's start while `starting`).
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) last_event: Option<String>,
+    pub(crate) last_event_at: Option<DateTime<Utc>>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) transcript_path: Option<PathBuf>,
+    /// The last notification's text (a permission prompt's question …).
+    pub(crate) notification: Option<String>,
+    pub(crate) error_type: Option<String>,
+    pub(crate) error: Option<String>,
+    /// A tool announced and not finished.
+    pub(crate) pending_tool: Option<String>,
+}
+
+impl AgentSummary {
+    /// The summary of a job expected to report: its record, or `starting` without one.
+    pub(crate) fn of(
+        kind: AgentKind,
+        started_at: DateTime<Utc>,
+        record: Option<&AgentRecord>,
+    ) -> Self {
+        match record {
+            None => Self {
+                kind,
+                state: AgentState::Starting,
+                since: started_at,
+                last_event: None,
+                last_event_at: None,
+                session_id: None,
+                transcript_path: None,
+                notification: None,
+                error_type: None,
+                error: None,
+                pending_tool: None,
+            },
+            Some(r) => Self {
+                kind: r.kind,
+                state: r.state,
+                since: r.since,
+                last_event: Some(r.last_event.clone()),
+                last_event_at: Some(r.last_event_at),
+                session_id: r.session_id.clone(),
+                transcript_path: r.transcript_path.clone(),
+                notification: r.notification.clone(),
+                error_type: r.error_type.clone(),
+                error: r.error.clone(),
+                pending_tool: r.pending_tool.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

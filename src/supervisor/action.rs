@@ -148,6 +148,19 @@ pub(crate) enum Action {
     Announce {
         message: String,
     },
+    /// Read the agent records of the live jobs expected to report (those changed since).
+    /// `publish`: a changed state asks for a heartbeat (not when one follows anyway).
+    ReadAgents {
+        publish: bool,
+    },
+    /// An agent needs a person (or failed): the log, attached clients, and
+    /// `notify_command` with the task, the state and the agent's message in its environment.
+    AgentNotice {
+        job: Option<String>,
+        task: String,
+        notice: super::agents::Notice,
+        message: String,
+    },
     Log {
         level: Level,
         message: String,
@@ -271,6 +284,11 @@ pub(crate) enum Fact {
     },
     Reloaded {
         config: Result<Box<Config>, String>,
+    },
+    /// The agent records that changed since the last read.
+    AgentsRead {
+        records: Vec<crate::agent::AgentRecord>,
+        publish: bool,
     },
     Tier2Done {
         records: Vec<DecisionRecord>,

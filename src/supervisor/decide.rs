@@ -58,6 +58,7 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
             p.next_observe = Some(now.mono + OBSERVE_EVERY);
             actions.insert(0, Action::Observe);
         }
+        actions.push(Action::ReadAgents { publish: false });
         actions.push(Action::RunPass {
             mode: PassMode::Heartbeat,
             dispatched: false,
@@ -77,6 +78,13 @@ pub(crate) fn next_due(state: &State, now: std::time::Instant) -> std::time::Ins
     };
     let due = observe.min(heartbeat);
     state.stop.next_due().map_or(due, |stop| due.min(stop))
+}
+
+/// A hook saved an agent record: read it now (a look at tmux waits for its time).
+pub(crate) fn on_agent_report(state: &mut State, now: Now) -> Vec<Action> {
+    let mut actions = vec![Action::ReadAgents { publish: true }];
+    actions.extend(timers(state, now));
+    actions
 }
 
 /// A wrapper reported: look now (the record says what happened).
@@ -126,6 +134,12 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             dispatched,
             pass,
         } => passed(state, mode, dispatched, pass, now),
+        Fact::AgentsRead { records, publish } => {
+            let (actions, changed) = state.agents.absorb(records, state.jobs.register.as_ref().ok());
+            // A new state shows at once, not a heartbeat later.
+            state.passes.dirty |= changed && publish;
+            actions
+        }
         Fact::Launched {
             mode,
             outcomes,
@@ -398,6 +412,9 @@ fn finish_pass(state: &mut State, mode: &PassMode) -> Vec<Action> {
     match mode {
         PassMode::Heartbeat | PassMode::Once => {
             let mut actions = reap(state);
+            if let Some(pass) = &state.passes.current {
+                actions.extend(state.agents.reviews(pass.signals()));
+            }
             actions.push(Action::Tier2 {
                 mode: step(false),
                 dry_run: None,

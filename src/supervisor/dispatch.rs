@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::agent::{AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, expected_agent, settings_path};
 use chrono::{DateTime, Utc};
 
 use super::action::{Action, AfterSave, PassMode};
@@ -89,6 +90,7 @@ pub(crate) fn gate(state: &State, explicit: bool, now: Now) -> Result<(), Closed
 pub(crate) fn job_record(
     paths: &RuntimePaths,
     config: &Config,
+    exe: &std::path::Path,
     task: &Task,
     job: &str,
     attempt: u32,
@@ -100,13 +102,26 @@ pub(crate) fn job_record(
     };
     let task_file = paths.root.join(&task.path);
     let cwd = worktree.clone().unwrap_or_else(|| paths.root.clone());
+    let agent = expected_agent(config.dispatch.agent, &config.dispatch.command);
+    let hooks = HookTarget {
+        exe,
+        kind: agent.unwrap_or(AgentKind::Unknown),
+        job,
+        state: &paths.state,
+        socket: &paths.reports,
+    };
     let values = Placeholders::new(
         task.id(),
         &task_file.to_string_lossy(),
         &cwd.to_string_lossy(),
         job,
         attempt,
-    );
+    )
+    .with(
+        AGENT_SETTINGS,
+        settings_path(&paths.jobs, job).to_string_lossy().into_owned(),
+    )
+    .with(CODEX_NOTIFY, hooks.codex_notify());
     let mut argv = values.expand_argv(&config.dispatch.command);
     resolve_program(&paths.root, &mut argv);
     JobRecord {
@@ -124,6 +139,7 @@ pub(crate) fn job_record(
         log_path: paths.relative(&paths.log_for(task.id())),
         killed: false,
         stopped: false,
+        agent,
     }
 }
 
@@ -144,6 +160,7 @@ fn enter(state: &mut State, tasks: &[&Task], mode: PassMode, now: Now) -> Vec<Ac
         jobs,
         paths,
         config,
+        exe,
         ..
     } = state;
     let Ok(register) = &mut jobs.register else {
@@ -153,7 +170,7 @@ fn enter(state: &mut State, tasks: &[&Task], mode: PassMode, now: Now) -> Vec<Ac
     for task in tasks {
         let id = next_job_id(register);
         let attempt = next_attempt(register, task.id());
-        let record = job_record(paths, config, task, &id, attempt, now.wall);
+        let record = job_record(paths, config, exe, task, &id, attempt, now.wall);
         register.jobs.push(record);
         ids.push(id);
     }

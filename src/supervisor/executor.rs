@@ -9,6 +9,7 @@ use std::sync::mpsc::Sender;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use super::agent_reader::AgentReader;
 use super::action::{
     Action, Fact, LaunchOutcome, Level, Observation, ReplyId, SaveFailure, StopSignal, TmuxFailure,
     TmuxFailureKind,
@@ -50,6 +51,7 @@ pub(crate) struct Executor {
     pub(crate) overrides: Overrides,
     /// The process trees of the jobs being stopped, from their SIGTERM to their SIGKILL.
     pub(crate) stopper: Stopper,
+    pub(crate) agents: AgentReader,
 }
 
 pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
@@ -102,6 +104,7 @@ impl Executor {
                     now.wall,
                     state.jobs.register.as_ref(),
                     &runtime,
+                    &state.agents.records,
                 ));
                 Some(Fact::Passed {
                     mode,
@@ -186,6 +189,31 @@ impl Executor {
                 tracing::warn!("{message}");
                 self.notify(state, &message);
                 run_notify_command(&state.config.escalation.notify_command, &message);
+                None
+            }
+            Action::ReadAgents { publish } => Some(Fact::AgentsRead {
+                records: self
+                    .agents
+                    .read(&state.paths.jobs, state.jobs.register.as_ref().ok()),
+                publish,
+            }),
+            Action::AgentNotice {
+                job,
+                task,
+                notice,
+                message,
+            } => {
+                // The agent's own words: escaped before a terminal or tmux sees them.
+                let message = terminal_safe(&message).into_owned();
+                tracing::warn!("{message}");
+                self.notify(state, &message);
+                let env = [
+                    ("WARDEN_TASK", terminal_safe(&task).into_owned()),
+                    ("WARDEN_JOB", job.unwrap_or_default()),
+                    ("WARDEN_AGENT_STATE", notice.as_str().to_owned()),
+                    ("WARDEN_AGENT_MESSAGE", message.clone()),
+                ];
+                run_notify_command_with(&state.config.escalation.notify_command, &message, &env);
                 None
             }
             Action::Log { level, message } => {
@@ -469,12 +497,18 @@ impl Executor {
 /// `notify_command` with the message as its last argument, reaped on a thread: a slow or
 /// hung notifier never blocks the loop.
 fn run_notify_command(command: &[String], message: &str) {
+    run_notify_command_with(command, message, &[]);
+}
+
+/// `run_notify_command` with more in the notifier's environment.
+fn run_notify_command_with(command: &[String], message: &str, env: &[(&str, String)]) {
     let Some((program, args)) = command.split_first() else {
         return;
     };
     let child = std::process::Command::new(program)
         .args(args)
         .arg(message)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -2,6 +2,8 @@
 //! reach it through its lock and its control socket.
 
 mod action;
+mod agent_reader;
+mod agents;
 mod control;
 mod decide;
 mod dispatch;

@@ -15,7 +15,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel}
 
 use super::action::{Action, ReplyId};
 use super::control::{ControlError, serve};
-use super::decide::{next_due, on_fact, on_report, on_request, on_shutdown, timers};
+use super::decide::{
+    next_due, on_agent_report, on_fact, on_report, on_request, on_shutdown, timers,
+};
 use super::event::{Event, Now};
 use super::executor::{Executor, Output};
 use super::health::Health;
@@ -33,7 +35,7 @@ use crate::heartbeat::Tier1;
 use crate::layout::Layout;
 use crate::snapshot::Snapshot;
 use crate::tmux::{Spawn, TmuxError, TmuxPort};
-use crate::worker::Stopper;
+use crate::worker::{ReportKind, Stopper};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SuperviseError {
@@ -108,6 +110,7 @@ impl Supervisor {
                 stop: Stop::default(),
                 managers,
                 passes: Passes::new(),
+                agents: super::agents::Agents::default(),
             },
             exec: Executor {
                 tier1,
@@ -116,6 +119,7 @@ impl Supervisor {
                 output,
                 overrides,
                 stopper: Stopper::default(),
+                agents: super::agent_reader::AgentReader::default(),
             },
             next_reply: 0,
         }
@@ -125,6 +129,9 @@ impl Supervisor {
     /// fact going back to the decisions. A stop that is due finishes here.
     pub(crate) fn handle(&mut self, event: Event, now: Now) {
         let actions = match event {
+            Event::Worker(report) if report.kind == ReportKind::Agent => {
+                on_agent_report(&mut self.state, now)
+            }
             Event::Worker(report) => {
                 tracing::debug!("report from {}: {:?}", report.job, report.kind);
                 on_report(&mut self.state, now)
@@ -256,11 +263,25 @@ impl Supervisor {
                     }
                 }
             };
-            if matches!(event, Event::Worker(_)) {
-                // Reports come in bursts (200 workers stopping at once): one look serves all.
+            if let Event::Worker(first) = &event {
+                // Reports come in bursts (200 workers stopping at once, agents' hooks around
+                // every tool call): one look serves all of a kind, one read all agents.
+                let mut agent = first.kind == ReportKind::Agent;
+                let mut worker = !agent;
                 loop {
                     match rx.try_recv() {
-                        Ok(Event::Worker(_)) => {}
+                        Ok(Event::Worker(r)) if r.kind == ReportKind::Agent => {
+                            if !agent {
+                                agent = true;
+                                pending.push_back(Event::Worker(r));
+                            }
+                        }
+                        Ok(Event::Worker(r)) => {
+                            if !worker {
+                                worker = true;
+                                pending.push_back(Event::Worker(r));
+                            }
+                        }
                         Ok(other) => {
                             pending.push_back(other);
                             break;

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::agents::Agents;
 use super::health::Health;
 use super::jobs::Jobs;
 use super::managers::Managers;
@@ -69,4 +70,5 @@ pub(crate) struct State {
     pub(crate) stop: Stop,
     pub(crate) managers: Managers,
     pub(crate) passes: Passes,
+    pub(crate) agents: Agents,
 }
