@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use tmux_interface::{
     AttachSession, CapturePane, DisplayMessage, HasSession, KillPane, KillServer, ListPanes,
-    NewSession, RespawnPane, SelectLayout, SelectPane, SelectWindow, SetOption, SplitWindow,
-    SwitchClient, TmuxCommand,
+    NewSession, PasteBuffer, RenameWindow, RespawnPane, SelectLayout, SelectPane, SelectWindow,
+    SendKeys, SetBuffer, SetOption, SplitWindow, SwitchClient, TmuxCommand,
 };
 
 use super::args::{
@@ -352,6 +352,40 @@ impl TmuxPort for Tmux {
         }
         let _ = std::fs::remove_file(self.socket_file());
         Ok(())
+    }
+
+    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError> {
+        self.run(
+            "rename-window",
+            &[RenameWindow::new()
+                .target_window(pane)
+                .new_name(window_name(name))
+                .build()],
+        )
+        .map(drop)
+    }
+
+    fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError> {
+        // One line, no control characters: the agent's prompt gets text, never keys.
+        let text = terminal_safe(&text.replace(['\n', '\r'], " ")).into_owned();
+        let buffer = format!("warden-{}", std::process::id());
+        self.run(
+            "set-buffer; paste-buffer; send-keys",
+            &[
+                SetBuffer::new()
+                    .buffer_name(buffer.clone())
+                    .data(format!(" {text}"))
+                    .build(),
+                PasteBuffer::new()
+                    .delete()
+                    .bracket_codes()
+                    .buffer_name(buffer)
+                    .target_pane(pane)
+                    .build(),
+                SendKeys::new().target_pane(pane).key("Enter").build(),
+            ],
+        )
+        .map(drop)
     }
 
     fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {

@@ -15,6 +15,8 @@ pub(crate) enum Verb {
     RespawnPane,
     KillPane,
     KillServer,
+    RenameWindow,
+    TypeLine,
     DisplayMessage,
     Attach,
 }
@@ -65,6 +67,14 @@ pub(crate) enum Call {
         pane: String,
     },
     KillServer,
+    RenameWindow {
+        pane: String,
+        name: String,
+    },
+    TypeLine {
+        pane: String,
+        text: String,
+    },
     DisplayMessage {
         session: String,
         message: String,
@@ -88,6 +98,8 @@ impl Call {
             Self::RespawnPane { .. } => Verb::RespawnPane,
             Self::KillPane { .. } => Verb::KillPane,
             Self::KillServer => Verb::KillServer,
+            Self::RenameWindow { .. } => Verb::RenameWindow,
+            Self::TypeLine { .. } => Verb::TypeLine,
             Self::DisplayMessage { .. } => Verb::DisplayMessage,
             Self::Attach { .. } => Verb::Attach,
         }

@@ -9,6 +9,8 @@ mod exec;
 mod fake;
 #[cfg(test)]
 mod fake_call;
+#[cfg(test)]
+mod fake_tests;
 mod format;
 #[cfg(test)]
 mod live_tests;

@@ -99,6 +99,13 @@ pub(crate) trait TmuxPort: std::fmt::Debug {
     /// Kills the server, waits (bounded) until it is gone, and removes its socket file.
     fn kill_server(&self) -> Result<(), TmuxError>;
 
+    /// Renames the window that holds `pane` (a name shown in status lines, taken literally).
+    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError>;
+
+    /// Types one line into `pane` as a person would: the text as one bracketed paste
+    /// (`set-buffer`, `paste-buffer -p`), then Enter, in one client call.
+    fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError>;
+
     /// Shows `message` in the status line of every client attached to `session`.
     fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError>;
 
