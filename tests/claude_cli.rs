@@ -281,3 +281,126 @@ fn settings_hooks_add_to_the_users_own() {
         "the user's Stop hook ran once, for the one turn"
     );
 }
+
+/// One request on `stream` (kept alive): the status line and the body.
+fn exchange(stream: &mut std::net::TcpStream, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("response head");
+        got.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&got).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("content-length")
+        .parse()
+        .expect("a length");
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).expect("response body");
+    format!(
+        "{}\n{}",
+        head.lines().next().unwrap_or_default(),
+        String::from_utf8_lossy(&body)
+    )
+}
+
+#[test]
+fn stub_api_answers_like_the_messages_api() {
+    let api = StubApi::start();
+    let addr = api.base_url().replace("http://", "");
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect to the stub");
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+
+    let streamed = exchange(
+        &mut conn,
+        "POST",
+        "/v1/messages?beta=true",
+        r#"{"model":"m-1","stream":true}"#,
+    );
+    assert!(streamed.starts_with("HTTP/1.1 200"), "{streamed}");
+    let events: Vec<&str> = streamed
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert!(
+        streamed.contains(r#""text":"Stub model here.""#),
+        "{streamed}"
+    );
+    assert!(
+        streamed.contains(r#""cache_read_input_tokens":3"#),
+        "{streamed}"
+    );
+
+    // The same connection again (keep-alive), not streamed, with a new text.
+    api.set_text("Other words.");
+    let plain = exchange(&mut conn, "POST", "/v1/messages", r#"{"model":"m-2"}"#);
+    let json: serde_json::Value =
+        serde_json::from_str(plain.split_once('\n').expect("a body").1).expect("JSON body");
+    assert_eq!(json["content"][0]["text"], "Other words.");
+    assert_eq!(json["stop_reason"], "end_turn");
+
+    let counted = exchange(&mut conn, "POST", "/v1/messages/count_tokens", "{}");
+    assert!(counted.ends_with(r#"{"input_tokens":42}"#), "{counted}");
+    api.set_rate_limited(true);
+    let limited = exchange(&mut conn, "POST", "/v1/messages", "{}");
+    assert!(
+        limited.starts_with("HTTP/1.1 429") && limited.contains("rate_limit_error"),
+        "{limited}"
+    );
+    let missing = exchange(&mut conn, "GET", "/v1/models", "");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+
+    let seen: Vec<(String, Option<String>, bool)> = api
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.model, r.stream))
+        .collect();
+    assert_eq!(
+        seen[0],
+        (
+            "/v1/messages?beta=true".to_owned(),
+            Some("m-1".to_owned()),
+            true
+        )
+    );
+    assert_eq!(
+        seen[1],
+        ("/v1/messages".to_owned(), Some("m-2".to_owned()), false)
+    );
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        api.messages_calls(),
+        3,
+        "count_tokens and GET are not messages calls"
+    );
+
+    // Dropped, it stops serving: the open connection is closed and no new one is accepted.
+    drop(api);
+    let mut rest = Vec::new();
+    let closed = std::io::Read::read_to_end(&mut conn, &mut rest);
+    assert!(matches!(closed, Ok(0)), "the connection ends: {closed:?}");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "nothing listens any more"
+    );
+}

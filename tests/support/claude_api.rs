@@ -9,12 +9,15 @@
 //! polled by a nonblocking accept loop and by connections with a read timeout) and after
 //! `MAX_LIFETIME` at the latest, even if it is never dropped.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 /// The server stops by itself after this long, dropped or not.
 const MAX_LIFETIME: Duration = Duration::from_secs(600);
@@ -61,14 +64,15 @@ struct Behaviour {
 }
 
 struct Shared {
+    started: Instant,
     stop: AtomicBool,
     requests: Mutex<Vec<Request>>,
     behaviour: Mutex<Behaviour>,
 }
 
 impl Shared {
-    fn stopping(&self, started: Instant) -> bool {
-        self.stop.load(Ordering::SeqCst) || started.elapsed() > MAX_LIFETIME
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) || self.started.elapsed() > MAX_LIFETIME
     }
 
     fn behaviour(&self) -> Behaviour {
@@ -97,6 +101,7 @@ impl StubApi {
             .expect("nonblocking stub listener");
         let addr = listener.local_addr().expect("stub API address");
         let shared = Arc::new(Shared {
+            started: Instant::now(),
             stop: AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
             behaviour: Mutex::new(Behaviour {
@@ -120,10 +125,6 @@ impl StubApi {
     /// `http://127.0.0.1:<port>`, for `ANTHROPIC_BASE_URL`.
     pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    pub(crate) fn port(&self) -> u16 {
-        self.addr.port()
     }
 
     /// The text of every later messages reply.
@@ -166,20 +167,19 @@ impl Drop for StubApi {
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    let started = Instant::now();
     let mut connections: Vec<JoinHandle<()>> = Vec::new();
-    while !shared.stopping(started) {
+    while !shared.stopping() {
         match listener.accept() {
             Ok((stream, _)) => {
                 let shared = Arc::clone(shared);
                 let spawned = std::thread::Builder::new()
                     .name("stub-api-conn".to_owned())
-                    .spawn(move || serve(stream, &shared, started));
+                    .spawn(move || serve(stream, &shared));
                 if let Ok(handle) = spawned {
                     connections.push(handle);
                 }
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
+            // WouldBlock (nothing to accept) or a transient error.
             Err(_) => std::thread::sleep(POLL),
         }
         connections.retain(|c| !c.is_finished());
@@ -190,7 +190,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 }
 
 /// One keep-alive connection: requests until the peer closes, an error, or shutdown.
-fn serve(stream: TcpStream, shared: &Shared, started: Instant) {
+fn serve(stream: TcpStream, shared: &Shared) {
     // Accepted sockets may inherit the listener's nonblocking mode.
     if stream.set_nonblocking(false).is_err() || stream.set_read_timeout(Some(POLL)).is_err() {
         return;
@@ -199,11 +199,11 @@ fn serve(stream: TcpStream, shared: &Shared, started: Instant) {
         stream,
         buf: Vec::new(),
     };
-    while !shared.stopping(started) {
-        let Some((head, body)) = conn.read_request(shared, started) else {
+    while !shared.stopping() {
+        let Some((head, body)) = conn.read_request(shared) else {
             return;
         };
-        if answer(&mut conn.stream, &head, &body, shared, started).is_err() {
+        if answer(&mut conn.stream, &head, &body, shared).is_err() {
             return;
         }
     }
@@ -217,12 +217,12 @@ struct Conn {
 impl Conn {
     /// The next request's head (request line and headers, as text) and body, or `None`
     /// when the connection ends or the server stops.
-    fn read_request(&mut self, shared: &Shared, started: Instant) -> Option<(String, Vec<u8>)> {
+    fn read_request(&mut self, shared: &Shared) -> Option<(String, Vec<u8>)> {
         let end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i;
             }
-            if self.buf.len() > MAX_HEAD || !self.fill(shared, started) {
+            if self.buf.len() > MAX_HEAD || !self.fill(shared) {
                 return None;
             }
         };
@@ -232,7 +232,7 @@ impl Conn {
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
         while self.buf.len() < len {
-            if !self.fill(shared, started) {
+            if !self.fill(shared) {
                 return None;
             }
         }
@@ -241,10 +241,10 @@ impl Conn {
     }
 
     /// Reads more bytes; false at EOF, on an error, or when the server stops.
-    fn fill(&mut self, shared: &Shared, started: Instant) -> bool {
+    fn fill(&mut self, shared: &Shared) -> bool {
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if shared.stopping(started) {
+            if shared.stopping() {
                 return false;
             }
             match self.stream.read(&mut chunk) {
@@ -253,16 +253,11 @@ impl Conn {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return true;
                 }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), WouldBlock | TimedOut | Interrupted) => {}
                 Err(_) => return false,
             }
         }
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A header's value (names compared case-insensitively).
@@ -278,13 +273,7 @@ fn route(path: &str) -> &str {
     path.split_once('?').map_or(path, |(p, _)| p)
 }
 
-fn answer(
-    out: &mut TcpStream,
-    head: &str,
-    body: &[u8],
-    shared: &Shared,
-    started: Instant,
-) -> std::io::Result<()> {
+fn answer(out: &mut TcpStream, head: &str, body: &[u8], shared: &Shared) -> std::io::Result<()> {
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let method = words.next().unwrap_or_default().to_owned();
     let path = words.next().unwrap_or_default().to_owned();
@@ -303,60 +292,47 @@ fn answer(
             let how = shared.behaviour();
             let until = Instant::now() + how.delay;
             while Instant::now() < until {
-                if shared.stopping(started) {
+                if shared.stopping() {
                     return Ok(());
                 }
                 std::thread::sleep(POLL);
             }
             let model = request.model.as_deref().unwrap_or("claude-stub");
             if how.rate_limited {
-                let error = serde_json::json!({"type": "error", "error": {
-                    "type": "rate_limit_error",
-                    "message": "Number of request tokens has exceeded your per-minute rate limit (stub)"}});
-                respond(
-                    out,
-                    "429 Too Many Requests",
-                    "application/json",
-                    &["retry-after: 60", "x-should-retry: false"],
-                    error.to_string().as_bytes(),
-                )
+                let limit =
+                    "Number of request tokens has exceeded your per-minute rate limit (stub)";
+                let error = json!({"type": "error",
+                    "error": {"type": "rate_limit_error", "message": limit}});
+                let extra = ["retry-after: 60", "x-should-retry: false"];
+                respond_json(out, "429 Too Many Requests", &extra, &error)
             } else if request.stream {
                 let sse = sse_reply(model, &how.text);
                 respond(out, "200 OK", "text/event-stream", &[], sse.as_bytes())
             } else {
-                let message = message_json(model, &how.text);
-                respond(
-                    out,
-                    "200 OK",
-                    "application/json",
-                    &[],
-                    message.to_string().as_bytes(),
-                )
+                respond_json(out, "200 OK", &[], &message_json(model, &how.text))
             }
         }
         ("POST", "/v1/messages/count_tokens") => {
-            let count = serde_json::json!({"input_tokens": COUNTED_TOKENS});
-            respond(
-                out,
-                "200 OK",
-                "application/json",
-                &[],
-                count.to_string().as_bytes(),
-            )
+            let count = json!({"input_tokens": COUNTED_TOKENS});
+            respond_json(out, "200 OK", &[], &count)
         }
         ("HEAD", _) => respond(out, "200 OK", "text/plain", &[], b""),
         _ => {
-            let error = serde_json::json!({"type": "error", "error": {
+            let error = json!({"type": "error", "error": {
                 "type": "not_found_error", "message": format!("stub API: no {method} {path}")}});
-            respond(
-                out,
-                "404 Not Found",
-                "application/json",
-                &[],
-                error.to_string().as_bytes(),
-            )
+            respond_json(out, "404 Not Found", &[], &error)
         }
     }
+}
+
+fn respond_json(
+    out: &mut TcpStream,
+    status: &str,
+    extra: &[&str],
+    body: &serde_json::Value,
+) -> std::io::Result<()> {
+    let body = body.to_string();
+    respond(out, status, "application/json", extra, body.as_bytes())
 }
 
 fn respond(
@@ -382,17 +358,14 @@ fn respond(
 }
 
 fn usage() -> serde_json::Value {
-    serde_json::json!({
-        "input_tokens": INPUT_TOKENS,
-        "output_tokens": OUTPUT_TOKENS,
+    json!({"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS,
         "cache_creation_input_tokens": CACHE_CREATION_INPUT_TOKENS,
-        "cache_read_input_tokens": CACHE_READ_INPUT_TOKENS,
-    })
+        "cache_read_input_tokens": CACHE_READ_INPUT_TOKENS})
 }
 
 /// The non-streamed reply.
 fn message_json(model: &str, text: &str) -> serde_json::Value {
-    serde_json::json!({
+    json!({
         "id": "msg_stub", "type": "message", "role": "assistant", "model": model,
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn", "stop_sequence": null, "usage": usage(),
@@ -402,37 +375,24 @@ fn message_json(model: &str, text: &str) -> serde_json::Value {
 /// The streamed reply: the event sequence of a one-text-block answer.
 fn sse_reply(model: &str, text: &str) -> String {
     let mut start = message_json(model, "");
-    start["content"] = serde_json::json!([]);
+    start["content"] = json!([]);
     start["stop_reason"] = serde_json::Value::Null;
+    let block = json!({"type": "text", "text": ""});
+    let delta = json!({"type": "text_delta", "text": text});
+    let end = json!({"stop_reason": "end_turn", "stop_sequence": null});
     let events = [
-        (
-            "message_start",
-            serde_json::json!({"type": "message_start", "message": start}),
-        ),
-        (
-            "content_block_start",
-            serde_json::json!({"type": "content_block_start", "index": 0,
-                "content_block": {"type": "text", "text": ""}}),
-        ),
-        (
-            "content_block_delta",
-            serde_json::json!({"type": "content_block_delta", "index": 0,
-                "delta": {"type": "text_delta", "text": text}}),
-        ),
-        (
-            "content_block_stop",
-            serde_json::json!({"type": "content_block_stop", "index": 0}),
-        ),
-        (
-            "message_delta",
-            serde_json::json!({"type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                "usage": {"output_tokens": OUTPUT_TOKENS}}),
-        ),
-        ("message_stop", serde_json::json!({"type": "message_stop"})),
+        json!({"type": "message_start", "message": start}),
+        json!({"type": "content_block_start", "index": 0, "content_block": block}),
+        json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": end,
+            "usage": {"output_tokens": OUTPUT_TOKENS}}),
+        json!({"type": "message_stop"}),
     ];
-    events
-        .iter()
-        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
-        .collect()
+    let mut sse = String::new();
+    for data in events {
+        let name = data["type"].as_str().unwrap_or_default().to_owned();
+        sse.push_str(&format!("event: {name}\ndata: {data}\n\n"));
+    }
+    sse
 }
