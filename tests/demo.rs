@@ -113,10 +113,7 @@ fn the_readme_names_the_two_commands_and_ci_runs_them() {
         .expect("README.md");
     let ci =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).expect(".ci/run");
-    for command in [
-        "cargo run --locked --release -- demo",
-        "cargo test --locked",
-    ] {
+    for command in ["cargo run --locked --release -- demo", "scripts/test"] {
         assert!(
             readme.contains(&format!("```sh\n{command}\n```")),
             "README shows `{command}` as a command block"
@@ -126,4 +123,11 @@ fn the_readme_names_the_two_commands_and_ci_runs_them() {
             ".ci/run runs `{command}` as written"
         );
     }
+    let test = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test"))
+        .expect("scripts/test");
+    assert!(
+        test.lines()
+            .any(|l| l.trim() == r#"exec cargo test --locked "$@""#),
+        "scripts/test ends in cargo test --locked"
+    );
 }

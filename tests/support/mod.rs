@@ -6,6 +6,8 @@
     reason = "each test file uses a different part of the support module"
 )]
 
+pub(crate) mod claude;
+pub(crate) mod claude_api;
 pub(crate) mod guards;
 pub(crate) mod live;
 
