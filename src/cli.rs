@@ -88,6 +88,9 @@ pub(crate) enum Command {
         /// Replace warden.toml and scripts/dispatch if they exist.
         #[arg(long)]
         force: bool,
+        /// The agent to wire: its dispatch script, hooks and manager commands.
+        #[arg(long, value_enum, default_value = "generic")]
+        agent: crate::commands::init::InitAgent,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },

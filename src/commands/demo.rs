@@ -17,6 +17,8 @@ use crate::escape::{terminal_safe, terminal_safe_lines};
 use crate::exit_code::ExitCode;
 
 const FAKE_AGENT: &str = include_str!("../../scripts/fake-agent");
+/// Its hooks mode, which it finds beside itself.
+const FAKE_AGENT_HOOKS: &str = include_str!("../../scripts/fake-agent-hooks");
 
 const TASKS: &[(&str, &str)] = &[
     (
@@ -67,6 +69,7 @@ fn write(root: &Path, rel: &str, text: &str) -> Result<(), Error> {
 
 fn make_repo(root: &Path, live_escalation: bool) -> Result<(), Error> {
     write(root, "scripts/fake-agent", FAKE_AGENT)?;
+    write(root, "scripts/fake-agent-hooks", FAKE_AGENT_HOOKS)?;
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(

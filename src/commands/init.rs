@@ -12,6 +12,56 @@ use crate::state::{FileMode, write_atomic_as};
 /// A commented `warden.toml` with every key at its default (a test keeps it true).
 pub(crate) const WARDEN_TOML: &str = include_str!("../../templates/warden.toml");
 const DISPATCH: &str = include_str!("../../templates/dispatch");
+const DISPATCH_CLAUDE: &str = include_str!("../../templates/dispatch-claude");
+const DISPATCH_CODEX: &str = include_str!("../../templates/dispatch-codex");
+
+/// The agent `warden init --agent` wires: the dispatch script, `dispatch.agent`, and the
+/// managers' commands, each with its hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum InitAgent {
+    Claude,
+    Codex,
+    /// Any command; no hooks wired (the script lists the choices).
+    #[default]
+    Generic,
+}
+
+const MANAGER_PROMPT: &str = "You are the manager agent warden brought in for this repository. Read the context pack {prompt_file} and act on it.";
+
+/// The config and the dispatch script for `agent`.
+fn files(agent: InitAgent) -> (String, &'static str) {
+    let config = |kind: &str, manager: &str, oneshot: &str| {
+        WARDEN_TOML
+            .replace("agent = \"none\"", &format!("agent = \"{kind}\""))
+            .replace(
+                &format!("manager_command = [\"claude\", \"{MANAGER_PROMPT}\"]"),
+                &format!("manager_command = [{manager}, \"{MANAGER_PROMPT}\"]"),
+            )
+            .replace(
+                &format!("oneshot_command = [\"claude\", \"-p\", \"{MANAGER_PROMPT}\"]"),
+                &format!("oneshot_command = [{oneshot}, \"{MANAGER_PROMPT}\"]"),
+            )
+    };
+    match agent {
+        InitAgent::Generic => (WARDEN_TOML.to_owned(), DISPATCH),
+        InitAgent::Claude => (
+            config(
+                "claude",
+                "\"claude\", \"--settings\", \"{agent_settings}\"",
+                "\"claude\", \"-p\", \"--settings\", \"{agent_settings}\"",
+            ),
+            DISPATCH_CLAUDE,
+        ),
+        InitAgent::Codex => (
+            config(
+                "codex",
+                "\"codex\", \"-c\", \"notify={codex_notify}\"",
+                "\"codex\", \"exec\", \"-c\", \"notify={codex_notify}\"",
+            ),
+            DISPATCH_CODEX,
+        ),
+    }
+}
 const JUST_RECIPE: &str = "\n# Supervise the task backlog with warden (replaces the old manage recipe).\nmanage:\n    warden up --attach\n";
 
 /// Writes `text` to `path` unless it exists (or `force`). Says what happened.
@@ -68,10 +118,11 @@ fn append(
     ))
 }
 
-pub(crate) fn run(root: &Path, force: bool) -> Result<ExitCode, Error> {
+pub(crate) fn run(root: &Path, force: bool, agent: InitAgent) -> Result<ExitCode, Error> {
+    let (config, dispatch) = files(agent);
     let lines = [
-        create(root, "warden.toml", WARDEN_TOML, force, false)?,
-        create(root, "scripts/dispatch", DISPATCH, force, true)?,
+        create(root, "warden.toml", &config, force, false)?,
+        create(root, "scripts/dispatch", dispatch, force, true)?,
         append(
             root,
             ".gitignore",
@@ -115,5 +166,33 @@ mod tests {
                 .expect("the template parses");
         assert!(unknown.is_empty(), "{unknown:?}");
         assert_eq!(config, crate::config::Config::default());
+    }
+
+    #[test]
+    fn each_agent_gets_its_hooks_wired() {
+        use crate::config::AgentSetting;
+        for (agent, setting, word) in [
+            (InitAgent::Claude, AgentSetting::Claude, "{agent_settings}"),
+            (InitAgent::Codex, AgentSetting::Codex, "{codex_notify}"),
+        ] {
+            let (text, dispatch) = files(agent);
+            let (config, unknown) =
+                crate::config::parse_config(&text, Path::new("warden.toml")).expect("parses");
+            assert!(unknown.is_empty(), "{unknown:?}");
+            assert_eq!(config.dispatch.agent, setting);
+            for argv in [
+                &config.escalation.manager_command,
+                &config.escalation.oneshot_command,
+            ] {
+                assert!(argv.iter().any(|a| a.contains(word)), "{agent:?}: {argv:?}");
+                assert!(argv.iter().any(|a| a.contains("{prompt_file}")), "{argv:?}");
+            }
+            let variable = if agent == InitAgent::Claude {
+                "$WARDEN_AGENT_SETTINGS"
+            } else {
+                "$WARDEN_CODEX_NOTIFY"
+            };
+            assert!(dispatch.contains(variable), "{agent:?}");
+        }
     }
 }

@@ -81,6 +81,10 @@ pub(crate) struct LiveManager {
     pub(crate) action: String,
     pub(crate) mode: ManagerMode,
     pub(crate) since: DateTime<Utc>,
+    /// Idle at its prompt past `manager_idle_after`, or deaf to a delivered line: it no
+    /// longer holds the live-manager slot, so new trouble brings in another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) asleep: bool,
 }
 
 /// Everything the engine remembers. Persisted in the ledger after every change, before
@@ -293,7 +297,7 @@ pub(crate) fn step(
     if let Some(live) = state
         .live
         .iter()
-        .find(|m| m.mode == ManagerMode::Window)
+        .find(|m| m.mode == ManagerMode::Window && !m.asleep)
         .cloned()
     {
         let keys: Vec<String> = candidates.iter().chain(&step_ups).cloned().collect();
@@ -338,7 +342,7 @@ pub(crate) fn step(
     let windows = state
         .live
         .iter()
-        .filter(|m| m.mode == ManagerMode::Window)
+        .filter(|m| m.mode == ManagerMode::Window && !m.asleep)
         .count();
     if mode == ManagerMode::Window
         && windows >= usize::try_from(policy.max_live_managers).unwrap_or(usize::MAX)
@@ -380,6 +384,7 @@ pub(crate) fn step(
         action: action.clone(),
         mode,
         since: now,
+        asleep: false,
     });
     out.push(Decision::Spawn {
         action,
@@ -419,6 +424,20 @@ pub(crate) fn spawn_failed(
     }
     manager_ended(state, action);
     state.needs_human = true;
+}
+
+/// A line typed into a manager was never confirmed: the trouble it carried is no longer
+/// escalated, so the next step brings in another manager (guards and budget permitting).
+pub(crate) fn delivery_unconfirmed(state: &mut EngineState, action: &str) {
+    for a in state.alerts.values_mut() {
+        if a.escalated.as_ref().is_some_and(|e| e.action == action) {
+            a.escalated = None;
+            a.suppressed = None;
+        }
+    }
+    if let Some(m) = state.live.iter_mut().find(|m| m.action == action) {
+        m.asleep = true;
+    }
 }
 
 /// A manager ended (its window closed, its one-shot exited).

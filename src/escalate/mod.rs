@@ -13,7 +13,9 @@ mod reason;
 mod tests;
 
 pub(crate) use alert::{AlertState, alert_key};
-pub(crate) use engine::{Decision, Policy, Step, manager_ended, spawn_failed, step};
+pub(crate) use engine::{
+    Decision, LiveManager, Policy, Step, delivery_unconfirmed, manager_ended, spawn_failed, step,
+};
 pub(crate) use ledger::{
     ActionRecord, DecisionRecord, Ledger, LedgerError, Outcome, Phase, ledger_path, load_ledger,
     save_ledger,

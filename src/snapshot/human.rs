@@ -86,15 +86,27 @@ fn render(s: &Snapshot) -> String {
     } else {
         let _ = writeln!(out, "workers  {} running", s.workers.len());
         for w in &s.workers {
-            let _ = writeln!(
+            // The agent's state first: "waiting" is what a person scans for.
+            let state = w.agent.as_ref().map_or("-", |a| agent_word(a.state));
+            let _ = write!(
                 out,
-                "  {:<10} {} (attempt {}) · started {} ago · silent {}",
+                "  {:<10} {:<8} {} (attempt {}) · started {} ago · silent {}",
                 terminal_safe(&w.job),
+                state,
                 terminal_safe(&w.task),
                 w.attempt,
                 ago(s, w.started_at),
                 HumanDuration::from_secs(w.silent_secs)
             );
+            if let Some(a) = &w.agent {
+                let _ = write!(out, " · {} {} for {}", a.kind, a.state, ago(s, a.since));
+                if let Some(n) = a.notification.as_deref().filter(|_| {
+                    a.state == crate::agent::AgentState::WaitingInput
+                }) {
+                    let _ = write!(out, ": {}", terminal_safe(n));
+                }
+            }
+            let _ = writeln!(out);
         }
     }
     if !s.register.ok {
@@ -180,4 +192,18 @@ fn render(s: &Snapshot) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The state column of the heartbeat: one short word per agent state.
+fn agent_word(state: crate::agent::AgentState) -> &'static str {
+    use crate::agent::AgentState as S;
+    match state {
+        S::Starting => "starting",
+        S::Working => "working",
+        S::WaitingInput => "WAITING",
+        S::Idle => "idle",
+        S::RateLimited => "LIMITED",
+        S::Error => "ERROR",
+        S::Ended => "ended",
+    }
 }

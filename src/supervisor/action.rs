@@ -153,6 +153,12 @@ pub(crate) enum Action {
     ReadAgents {
         publish: bool,
     },
+    /// A job's agent changed state: its window's name shows it (windows layout).
+    MarkWindow {
+        job: String,
+        task: String,
+        state: crate::agent::AgentState,
+    },
     /// An agent needs a person (or failed): the log, attached clients, and
     /// `notify_command` with the task, the state and the agent's message in its environment.
     AgentNotice {

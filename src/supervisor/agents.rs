@@ -39,6 +39,18 @@ impl Notice {
     }
 }
 
+/// What a worker window's name gets after its `<prefix>-<task>`, so a waiting worker
+/// stands out in the status line.
+pub(crate) fn window_mark(state: AgentState) -> &'static str {
+    match state {
+        AgentState::WaitingInput => "!wait",
+        AgentState::RateLimited => "!limit",
+        AgentState::Error => "!error",
+        AgentState::Idle => "~idle",
+        AgentState::Starting | AgentState::Working | AgentState::Ended => "",
+    }
+}
+
 /// The latest record of each live job expected to report.
 #[derive(Debug, Default)]
 pub(crate) struct Agents {
@@ -98,6 +110,11 @@ impl Agents {
                 continue;
             }
             changed = true;
+            actions.push(Action::MarkWindow {
+                job: record.job.clone(),
+                task: task.to_owned(),
+                state: record.state,
+            });
             if let Some(notice) = Notice::of(record.state) {
                 actions.push(Action::AgentNotice {
                     job: Some(record.job.clone()),

@@ -197,6 +197,10 @@ impl Executor {
                     .read(&state.paths.jobs, state.jobs.register.as_ref().ok()),
                 publish,
             }),
+            Action::MarkWindow { job, task, state: agent } => {
+                self.mark_window(state, &job, &task, agent);
+                None
+            }
             Action::AgentNotice {
                 job,
                 task,
@@ -427,6 +431,33 @@ impl Executor {
 
     /// A message in the status line of attached clients; never fails the caller, and is
     /// skipped while tmux does not answer (each try would cost a timeout).
+    /// Renames a worker's window after its agent's state; only where a window holds one
+    /// worker (the windows layout), and only a pane warden made.
+    fn mark_window(&self, state: &State, job: &str, task: &str, agent: crate::agent::AgentState) {
+        if state.layout.workers != crate::layout::WorkerPlacement::Windows {
+            return;
+        }
+        let Some(pane) = state
+            .jobs
+            .register
+            .as_ref()
+            .ok()
+            .and_then(|r| r.jobs.iter().find(|j| j.job == job && j.is_live()))
+            .and_then(|j| j.pane.clone())
+        else {
+            return;
+        };
+        let name = format!(
+            "{}-{}{}",
+            state.layout.worker_window_prefix,
+            crate::dispatch::safe_name(task),
+            super::agents::window_mark(agent)
+        );
+        if let Err(e) = self.port.rename_window(&pane, &name) {
+            tracing::debug!("failed to rename the window of {job}: {e}");
+        }
+    }
+
     fn notify(&self, state: &State, message: &str) {
         if state.health.tmux_ok() {
             let _ = self.port.display_message(&state.paths.session, message);

@@ -74,6 +74,7 @@ impl Executor {
                 port: self.port.as_ref(),
                 layout: &state.layout,
                 exe: &state.exe,
+                manager_idle_after: state.config.thresholds.manager_idle_after,
                 packer: Packer {
                     paths: &state.paths,
                     snapshot_dir: &snapshot_dir,

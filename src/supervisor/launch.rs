@@ -11,12 +11,17 @@ use std::process::Command;
 
 use super::action::LaunchOutcome;
 use super::paths::RuntimePaths;
+use crate::agent::{
+    AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, claude_settings, settings_path,
+};
 use crate::config::Config;
 use crate::dispatch::{Placeholders, safe_name};
 use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
-use crate::state::{FolderMode, Open, PathError, check_no_links, ensure_folder, open_private};
+use crate::state::{
+    FolderMode, Open, PathError, check_no_links, ensure_folder, open_private, write_replace,
+};
 use crate::task::{IdProblem, Task, check_id};
 use crate::tmux::{NewPane, Spawn, TmuxError, TmuxPort, WindowSpec, append_to};
 use crate::worker::{WrapperArgs, record_path};
@@ -37,6 +42,9 @@ pub(crate) enum LaunchError {
     /// A link where the worktree, the log or the go file's folder goes (or not a file).
     #[error(transparent)]
     Refused(#[from] PathError),
+    /// The agent's hook settings could not be written.
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// A job whose worktree and log exist, with its pane's command worked out.
@@ -224,6 +232,17 @@ impl Launcher<'_> {
         )
     }
 
+    /// Where the job's hooks report.
+    fn hooks<'r>(&'r self, record: &'r JobRecord) -> HookTarget<'r> {
+        HookTarget {
+            exe: self.exe,
+            kind: record.agent.unwrap_or(AgentKind::Unknown),
+            job: &record.job,
+            state: &self.paths.state,
+            socket: &self.paths.reports,
+        }
+    }
+
     /// Makes the job's worktree and log header, and works out the pane's command.
     fn ready(&self, record: &JobRecord, task: &Task) -> Result<Ready, LaunchError> {
         check_id(task.id()).map_err(|problem| LaunchError::Id {
@@ -250,6 +269,7 @@ impl Launcher<'_> {
             ensure_folder(dir, FolderMode::Private)?;
         }
         let task_file = root.join(&task.path);
+        let hooks = self.hooks(record);
         let mut env = Placeholders::new(
             task.id(),
             &task_file.to_string_lossy(),
@@ -257,7 +277,32 @@ impl Launcher<'_> {
             &record.job,
             record.attempt,
         )
+        .with(
+            AGENT_SETTINGS,
+            settings_path(&self.paths.jobs, &record.job)
+                .to_string_lossy()
+                .into_owned(),
+        )
+        .with(CODEX_NOTIFY, hooks.codex_notify())
         .env();
+        if let Some(kind) = record.agent {
+            // The hooks' settings exist before the agent that reads them.
+            write_replace(
+                &settings_path(&self.paths.jobs, &record.job),
+                claude_settings(&hooks).as_bytes(),
+            )
+            .map_err(|e| LaunchError::Settings(e.to_string()))?;
+            for (k, v) in [
+                ("WARDEN_AGENT", kind.as_str().to_owned()),
+                ("WARDEN_STATE_DIR", self.paths.state.to_string_lossy().into_owned()),
+                (
+                    "WARDEN_REPORT_SOCKET",
+                    self.paths.reports.to_string_lossy().into_owned(),
+                ),
+            ] {
+                env.push((k.to_owned(), v));
+            }
+        }
         env.push((
             "WARDEN_LOG_FILE".to_owned(),
             log.to_string_lossy().into_owned(),

@@ -16,6 +16,8 @@ pub(crate) struct Managers {
     pub(crate) announced: BTreeSet<String>,
     /// The ledger file as warden last read or wrote it (see `Jobs::stamp`).
     pub(crate) stamp: Option<crate::state::Stamp>,
+    /// New trouble typed (or to be typed) into live managers' prompts.
+    pub(crate) deliveries: super::deliveries::Deliveries,
 }
 
 impl Managers {
@@ -29,6 +31,7 @@ impl Managers {
             ledger,
             announced: BTreeSet::new(),
             stamp,
+            deliveries: super::deliveries::Deliveries::default(),
         }
     }
 

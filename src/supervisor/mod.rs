@@ -6,6 +6,7 @@ mod agent_reader;
 mod agents;
 mod control;
 mod decide;
+mod deliveries;
 mod dispatch;
 mod event;
 mod executor;

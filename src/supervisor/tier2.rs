@@ -11,6 +11,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use super::deliveries::{Deliveries, ManagerView, Move};
 use super::managers::Managers;
 use super::pack::{PackFor, Packer};
 use super::paths::RuntimePaths;
@@ -19,8 +20,9 @@ use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
     ActionRecord, AlertState, Decision, DecisionRecord, Ledger, Outcome, Phase, Policy, Step,
-    alert_key, ledger_path, manager_ended, save_ledger, spawn_failed, step,
+    alert_key, delivery_unconfirmed, ledger_path, manager_ended, save_ledger, spawn_failed, step,
 };
+use crate::agent::{AgentRecord, read_agent_record};
 use crate::layout::Layout;
 use crate::snapshot::{AlertSummary, Snapshot};
 use crate::state::{Open, open_private};
@@ -52,6 +54,8 @@ pub(crate) struct Tier2Run<'a> {
     pub(crate) port: &'a dyn TmuxPort,
     pub(crate) layout: &'a Layout,
     pub(crate) exe: &'a Path,
+    /// A manager idle this long no longer holds the live-manager slot.
+    pub(crate) manager_idle_after: crate::config::HumanDuration,
     pub(crate) packer: Packer<'a>,
 }
 
@@ -133,7 +137,8 @@ impl Tier2Run<'_> {
                 return Tier2Outcome::default();
             }
         };
-        let ledger = match managers.ledger_mut() {
+        // The ledger and the deliveries are borrowed apart: both change in this step.
+        let ledger = match managers.ledger.as_mut() {
             Ok(l) => l,
             Err(e) => {
                 // Fail closed: no spawns while the ledger is unreadable; a person must look.
@@ -167,9 +172,14 @@ impl Tier2Run<'_> {
                 tracing::error!("{e}");
             }
         }
+        self.wake_managers(ledger, &mut managers.deliveries, &mut out, now);
         let signals = snapshot.escalation.signals.clone();
         let decisions = step(&mut ledger.state, &signals, &policy, now, opts);
         for decision in decisions {
+            if let Decision::Deliver { action, .. } = &decision {
+                let updates = self.packer.dir(action, ledger.dry_run).join("updates.md");
+                managers.deliveries.queue(action, updates);
+            }
             let record = self.carry_out(ledger, decision, snapshot, &signals, &policy, now);
             out.announcements.push(format!(
                 "warden: {}",
@@ -184,6 +194,58 @@ impl Tier2Run<'_> {
         managers.noted(&signals, config.min_severity);
         fill(managers, config, snapshot, now);
         out
+    }
+
+    /// Types waiting trouble into idle managers, gives up on the deaf ones, and marks which
+    /// managers no longer hold the slot, before the engine steps.
+    fn wake_managers(
+        &self,
+        ledger: &mut Ledger,
+        deliveries: &mut Deliveries,
+        out: &mut Tier2Outcome,
+        now: DateTime<Utc>,
+    ) {
+        let agents: BTreeMap<String, AgentRecord> = ledger
+            .state
+            .live
+            .iter()
+            .filter_map(|m| {
+                read_agent_record(&self.paths.jobs, &m.action).map(|r| (m.action.clone(), r))
+            })
+            .collect();
+        let panes: BTreeMap<String, String> = open_actions(ledger)
+            .filter_map(|a| a.pane.clone().map(|p| (a.id.clone(), p)))
+            .collect();
+        let view: BTreeMap<String, ManagerView<'_>> = ledger
+            .state
+            .live
+            .iter()
+            .map(|m| {
+                (
+                    m.action.clone(),
+                    ManagerView {
+                        pane: panes.get(&m.action).map(String::as_str),
+                        agent: agents.get(&m.action),
+                    },
+                )
+            })
+            .collect();
+        let moves = deliveries.settle(&mut ledger.state.live, &view, self.manager_idle_after, now);
+        for mv in moves {
+            match mv {
+                Move::Type { action, pane, text } => {
+                    if let Err(e) = self.port.type_line(&pane, &text) {
+                        tracing::warn!("failed to type new trouble into manager {action}: {e}");
+                    }
+                }
+                Move::Unconfirmed { action } => {
+                    delivery_unconfirmed(&mut ledger.state, &action);
+                    out.announcements.push(format!(
+                        "warden: manager {action} did not take the new trouble typed to it; it goes to another manager"
+                    ));
+                }
+            }
+        }
     }
 
     fn carry_out(

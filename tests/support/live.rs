@@ -32,6 +32,12 @@ impl Live {
             .expect("fake agent");
         repo.write_aged("scripts/fake-agent", agent, 0);
         make_executable(&repo.path("scripts/fake-agent"));
+        let hooks = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/fake-agent-hooks"
+        ))
+        .expect("fake agent hooks");
+        repo.write_aged("scripts/fake-agent-hooks", hooks, 0);
         repo.write_aged("warden.toml", config, 0);
         let git = Command::new("git")
             .args(["init", "-q"])
