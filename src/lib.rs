@@ -30,7 +30,13 @@ use clap::Parser as _;
 /// Parses the command line, runs the command, prints any error once, and returns the
 /// process exit code (documented in `exit_code.rs`).
 pub fn main_entry() -> i32 {
-    let cli = match cli::Cli::try_parse() {
+    // `warden hook` is on every agent event's path: no clap (whose errors exit non-zero,
+    // and which an agent would take as a failed hook), no logging, no config.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "hook") {
+        return agent::hook_main(args.get(2..).unwrap_or_default());
+    }
+    let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -53,8 +53,12 @@ fn has_signal(live: &Live, code: &str, task: &str) -> bool {
 }
 
 fn window_names(live: &Live) -> String {
-    String::from_utf8_lossy(&live.tmux(&["list-windows", "-a", "-F", "#{window_name}"]).stdout)
-        .into_owned()
+    String::from_utf8_lossy(
+        &live
+            .tmux(&["list-windows", "-a", "-F", "#{window_name}"])
+            .stdout,
+    )
+    .into_owned()
 }
 
 fn notified(live: &Live) -> String {
@@ -66,12 +70,27 @@ fn hooks_say_what_each_agent_is_doing() {
     let live = Live::new(&config(6));
     // A spinner over a hung request: output goes on, hook events stopped.
     let spinner = "print:1 sleep:0.3 ".repeat(80);
-    live.task("asks", "status: ready\nfake: hooks start prompt tool permission hang")
-        .task("done", "status: ready\nfake: hooks start prompt tool stop hang")
-        .task("limited", "status: ready\nfake: hooks start prompt ratelimit hang")
-        .task("broken", "status: ready\nfake: hooks start prompt error:server_error hang")
-        .task("mute", "status: ready\nfake: silent 60")
-        .task("spins", &format!("status: ready\nfake: hooks start prompt tool {spinner}"));
+    live.task(
+        "asks",
+        "status: ready\nfake: hooks start prompt tool permission hang",
+    )
+    .task(
+        "done",
+        "status: ready\nfake: hooks start prompt tool stop hang",
+    )
+    .task(
+        "limited",
+        "status: ready\nfake: hooks start prompt ratelimit hang",
+    )
+    .task(
+        "broken",
+        "status: ready\nfake: hooks start prompt error:server_error hang",
+    )
+    .task("mute", "status: ready\nfake: silent 60")
+    .task(
+        "spins",
+        &format!("status: ready\nfake: hooks start prompt tool {spinner}"),
+    );
     live.up(&[]);
     live.wait_for("every agent's state", WAIT, |l| {
         agent_state(l, "asks") == "waiting_input"
@@ -112,7 +131,11 @@ fn hooks_say_what_each_agent_is_doing() {
     let signals = live.snapshot()["escalation"]["signals"].clone();
     let waiting = signals
         .as_array()
-        .and_then(|a| a.iter().find(|s| s["code"] == "agent_waiting_input").cloned())
+        .and_then(|a| {
+            a.iter()
+                .find(|s| s["code"] == "agent_waiting_input")
+                .cloned()
+        })
         .expect("agent_waiting_input");
     assert!(
         waiting["message"]
@@ -129,11 +152,16 @@ fn hooks_say_what_each_agent_is_doing() {
     // task in its environment, once each.
     live.wait_for("the notifications", WAIT, |l| {
         let n = notified(l);
-        n.contains("waiting_input asks ") && n.contains("rate_limited limited ") && n.contains("error broken ")
+        n.contains("waiting_input asks ")
+            && n.contains("rate_limited limited ")
+            && n.contains("error broken ")
     });
     let n = notified(&live);
     assert_eq!(n.matches("waiting_input asks ").count(), 1, "{n}");
-    assert!(!n.contains(" done "), "an idle agent is no notification: {n}");
+    assert!(
+        !n.contains(" done "),
+        "an idle agent is no notification: {n}"
+    );
     // The text heartbeat shows the states too.
     let status = live.run(&["status"]);
     assert!(status.stdout.contains("waiting"), "{}", status.stdout);
@@ -151,8 +179,14 @@ fn a_clean_exit_with_the_task_undone_awaits_review() {
     live.up(&[]);
     // A job not expected to report has no agent at all, as before hooks existed.
     live.wait_for("the plain worker", WAIT, |l| !worker(l, "plain").is_null());
-    assert!(worker(&live, "plain")["agent"].is_null(), "{:#}", worker(&live, "plain"));
-    live.wait_for("awaiting_review", WAIT, |l| has_signal(l, "awaiting_review", "finished"));
+    assert!(
+        worker(&live, "plain")["agent"].is_null(),
+        "{:#}",
+        worker(&live, "plain")
+    );
+    live.wait_for("awaiting_review", WAIT, |l| {
+        has_signal(l, "awaiting_review", "finished")
+    });
     assert!(
         !has_signal(&live, "register_mismatch", "finished"),
         "{:?}",

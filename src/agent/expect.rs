@@ -2,9 +2,8 @@
 //! argv may use to wire an agent to it: `{agent_settings}` (Claude Code's `--settings`
 //! file) and `{codex_notify}` (Codex's `notify` program, as a TOML array for `-c`).
 
-use std::path::Path;
-
 use super::model::AgentKind;
+use super::settings::{HookTarget, codex_notify_argv};
 use crate::config::AgentSetting;
 
 /// The argv placeholders that wire an agent's hooks to warden.
@@ -28,57 +27,22 @@ pub(crate) fn expected_agent(setting: AgentSetting, argv: &[String]) -> Option<A
     }
 }
 
-/// Where one job's hooks report: the program, the job and the supervisor's files.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HookTarget<'a> {
-    /// The absolute path of the `warden` binary.
-    pub(crate) exe: &'a Path,
-    pub(crate) kind: AgentKind,
-    pub(crate) job: &'a str,
-    /// The state folder (`.warden`).
-    pub(crate) state: &'a Path,
-    /// The supervisor's report socket.
-    pub(crate) socket: &'a Path,
-}
-
-impl HookTarget<'_> {
-    /// `warden hook` with everything it needs as flags, so a hook run with a scrubbed
-    /// environment still finds its job.
-    pub(crate) fn argv(&self) -> Vec<String> {
-        vec![
-            self.exe.to_string_lossy().into_owned(),
-            "hook".to_owned(),
-            "--agent".to_owned(),
-            self.kind.as_str().to_owned(),
-            "--job".to_owned(),
-            self.job.to_owned(),
-            "--state".to_owned(),
-            self.state.to_string_lossy().into_owned(),
-            "--socket".to_owned(),
-            self.socket.to_string_lossy().into_owned(),
-        ]
-    }
-
-    /// The same as one shell command line (Claude Code runs hook commands through a shell):
-    /// each word single-quoted.
-    pub(crate) fn command(&self) -> String {
-        self.argv()
-            .iter()
-            .map(|w| format!("'{}'", w.replace('\'', r"'\''")))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// `{codex_notify}`: the argv as a TOML array, for `codex -c notify=<this>` (an override
-    /// that leaves `~/.codex` alone). Codex appends its JSON as the last argument.
-    pub(crate) fn codex_notify(&self) -> String {
-        let array = toml::Value::Array(self.argv().into_iter().map(toml::Value::String).collect());
-        array.to_string()
-    }
+/// `{codex_notify}`: `warden hook` as a TOML array, for `codex -c notify=<this>` (an
+/// override that leaves `~/.codex` alone). Codex appends its JSON as the last argument.
+pub(crate) fn codex_notify(target: &HookTarget<'_>) -> String {
+    toml::Value::Array(
+        codex_notify_argv(target)
+            .into_iter()
+            .map(toml::Value::String)
+            .collect(),
+    )
+    .to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn strings(v: &[&str]) -> Vec<String> {
@@ -110,35 +74,22 @@ mod tests {
     }
 
     #[test]
-    fn the_hook_command_survives_a_shell_and_toml() {
+    fn the_codex_notify_value_survives_toml() {
         let target = HookTarget {
             exe: Path::new("/opt/it's here/warden"),
             kind: AgentKind::Codex,
             job: "j-7",
             state: Path::new("/r/.warden"),
-            socket: Path::new("/tmp/w \"x\"/reports.sock"),
+            socket: Path::new("/tmp/w \"x\" \\/reports.sock"),
         };
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "for a in {}; do printf '%s\\n' \"$a\"; done",
-                target.command()
-            ))
-            .output()
-            .expect("sh");
-        let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        assert_eq!(words, target.argv());
         let parsed: toml::Table =
-            toml::from_str(&format!("notify = {}", target.codex_notify())).expect("toml");
+            toml::from_str(&format!("notify = {}", codex_notify(&target))).expect("toml");
         let back: Vec<String> = parsed["notify"]
             .as_array()
             .expect("array")
             .iter()
             .map(|v| v.as_str().expect("string").to_owned())
             .collect();
-        assert_eq!(back, target.argv());
+        assert_eq!(back, codex_notify_argv(&target));
     }
 }

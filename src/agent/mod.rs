@@ -2,12 +2,20 @@
 //! per-job settings that wire Claude Code to it, the pure state machine, and the per-job
 //! record file the supervisor reads.
 
+mod event;
 mod expect;
+mod hook;
+mod input;
+mod machine;
 mod model;
+mod settings;
 
-pub(crate) use expect::{AGENT_SETTINGS, CODEX_NOTIFY, HookTarget, expected_agent};
-
+pub(crate) use expect::{AGENT_SETTINGS, CODEX_NOTIFY, codex_notify, expected_agent};
+pub(crate) use hook::hook_main;
 pub(crate) use model::{
     AGENT_FORMAT_VERSION, AGENT_RECORD_MAX, AgentKind, AgentRecord, AgentState, agent_path,
     hook_errors_path, read_agent_record, read_agents, settings_path,
+};
+pub(crate) use settings::{
+    CLAUDE_EVENTS, HookTarget, claude_settings, codex_notify_argv, hook_command,
 };

@@ -9,4 +9,6 @@ pub(crate) use duration::{HumanDuration, MAX_DURATION};
 #[cfg(test)]
 pub(crate) use load::parse_config;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
-pub(crate) use model::{AgentSetting, Config, Dispatch, Escalation, ManagerMode, Thresholds, WorktreeMode};
+pub(crate) use model::{
+    AgentSetting, Config, Dispatch, Escalation, ManagerMode, Thresholds, WorktreeMode,
+};

@@ -54,12 +54,18 @@ fn agent_waiting_input_is_a_warning_then_critical() {
     let cases = vec![
         (
             "waiting 1m",
-            world(hooked(HOUR), Some(agent(AgentState::WaitingInput, MIN, MIN))),
+            world(
+                hooked(HOUR),
+                Some(agent(AgentState::WaitingInput, MIN, MIN)),
+            ),
             0,
         ),
         (
             "waiting 2m",
-            world(hooked(HOUR), Some(agent(AgentState::WaitingInput, 2 * MIN, 2 * MIN))),
+            world(
+                hooked(HOUR),
+                Some(agent(AgentState::WaitingInput, 2 * MIN, 2 * MIN)),
+            ),
             1,
         ),
         (
@@ -69,16 +75,26 @@ fn agent_waiting_input_is_a_warning_then_critical() {
         ),
         (
             "not expected to report",
-            world(job(1, "t", HOUR), Some(agent(AgentState::WaitingInput, HOUR, HOUR))),
+            world(
+                job(1, "t", HOUR),
+                Some(agent(AgentState::WaitingInput, HOUR, HOUR)),
+            ),
             0,
         ),
     ];
     table(SignalCode::AgentWaitingInput, cases);
-    let late = world(hooked(HOUR), Some(agent(AgentState::WaitingInput, 31 * MIN, 31 * MIN)));
+    let late = world(
+        hooked(HOUR),
+        Some(agent(AgentState::WaitingInput, 31 * MIN, 31 * MIN)),
+    );
     let got = late.codes(SignalCode::AgentWaitingInput);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].severity, Severity::Critical);
-    assert!(got[0].message.contains("permission to use Bash"), "{}", got[0].message);
+    assert!(
+        got[0].message.contains("permission to use Bash"),
+        "{}",
+        got[0].message
+    );
 }
 
 #[test]
@@ -95,17 +111,21 @@ fn a_tool_announced_with_nothing_drawn_since_is_a_missed_permission_prompt() {
     assert_eq!(got.len(), 1, "{got:#?}");
     assert!(got[0].message.contains("Bash"), "{}", got[0].message);
     // The tool draws (a spinner, its output): it runs, it does not wait.
-    assert!(pending(Some(10)).codes(SignalCode::AgentWaitingInput).is_empty());
+    assert!(
+        pending(Some(10))
+            .codes(SignalCode::AgentWaitingInput)
+            .is_empty()
+    );
 }
 
 #[test]
 fn agent_idle_needs_the_task_undone() {
     let idle = |status: Status, since: i64| {
-        World::tasks(vec![task("t", status, HOUR)]).jobs(vec![hooked(HOUR)])
-    }
-    .tap(|w| {
-        w.agents.insert("j1".to_owned(), agent(AgentState::Idle, since, since));
-    });
+        { World::tasks(vec![task("t", status, HOUR)]).jobs(vec![hooked(HOUR)]) }.tap(|w| {
+            w.agents
+                .insert("j1".to_owned(), agent(AgentState::Idle, since, since));
+        })
+    };
     table(
         SignalCode::AgentIdle,
         vec![
@@ -148,13 +168,21 @@ fn dispatch_unconfirmed_without_an_event_or_a_prompt() {
         vec![
             ("no event, 30s", world(hooked(30), None), 0),
             ("no event, 60s", world(hooked(60), None), 1),
-            ("session started, no prompt", world(hooked(5 * MIN), Some(session_only)), 1),
+            (
+                "session started, no prompt",
+                world(hooked(5 * MIN), Some(session_only)),
+                1,
+            ),
             (
                 "prompt submitted",
                 world(hooked(5 * MIN), Some(agent(AgentState::Idle, MIN, MIN))),
                 0,
             ),
-            ("a codex turn finished", world(hooked(5 * MIN), Some(codex)), 0),
+            (
+                "a codex turn finished",
+                world(hooked(5 * MIN), Some(codex)),
+                0,
+            ),
             ("not expected to report", world(job(1, "t", HOUR), None), 0),
         ],
     );
@@ -172,11 +200,19 @@ fn agent_error_carries_its_type_and_a_rate_limit_is_not_one() {
         SignalCode::AgentError,
         vec![
             ("server error", failed(AgentState::Error, "server_error"), 1),
-            ("rate limited", failed(AgentState::RateLimited, "rate_limit"), 0),
+            (
+                "rate limited",
+                failed(AgentState::RateLimited, "rate_limit"),
+                0,
+            ),
         ],
     );
     let got = failed(AgentState::Error, "server_error").codes(SignalCode::AgentError);
-    assert!(got[0].message.contains("server_error: upstream said 500"), "{}", got[0].message);
+    assert!(
+        got[0].message.contains("server_error: upstream said 500"),
+        "{}",
+        got[0].message
+    );
 }
 
 #[test]
@@ -229,9 +265,21 @@ fn dispatch_stalled_follows_the_hooks_when_there_are_hooks() {
     table(
         SignalCode::DispatchStalled,
         vec![
-            ("working, last event 11m ago, printing", printing(AgentState::Working, 11 * MIN), 1),
-            ("working, last event 1m ago", printing(AgentState::Working, MIN), 0),
-            ("idle for an hour, quiet", quiet(Some(agent(AgentState::Idle, HOUR, HOUR))), 0),
+            (
+                "working, last event 11m ago, printing",
+                printing(AgentState::Working, 11 * MIN),
+                1,
+            ),
+            (
+                "working, last event 1m ago",
+                printing(AgentState::Working, MIN),
+                0,
+            ),
+            (
+                "idle for an hour, quiet",
+                quiet(Some(agent(AgentState::Idle, HOUR, HOUR))),
+                0,
+            ),
             (
                 "waiting for an hour, quiet",
                 quiet(Some(agent(AgentState::WaitingInput, HOUR, HOUR))),

@@ -86,7 +86,9 @@ fn waiting(obs: &Observations<'_>, job: &JobRecord, agent: &AgentRecord, out: &m
         let tool = agent.pending_tool.as_deref().unwrap_or("a tool");
         (
             agent.last_event_at,
-            format!("probably a permission prompt: {tool} was announced and nothing was drawn since"),
+            format!(
+                "probably a permission prompt: {tool} was announced and nothing was drawn since"
+            ),
         )
     } else {
         return;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::{
-    AgentSummary,     Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry,
-    WorkerEntry,
+    AgentSummary, Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot,
+    TaskEntry, WorkerEntry,
 };
 use crate::config::{Escalation, HumanDuration};
 use crate::detect::{Observations, Signal};

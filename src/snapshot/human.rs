@@ -100,9 +100,11 @@ fn render(s: &Snapshot) -> String {
             );
             if let Some(a) = &w.agent {
                 let _ = write!(out, " · {} {} for {}", a.kind, a.state, ago(s, a.since));
-                if let Some(n) = a.notification.as_deref().filter(|_| {
-                    a.state == crate::agent::AgentState::WaitingInput
-                }) {
+                if let Some(n) = a
+                    .notification
+                    .as_deref()
+                    .filter(|_| a.state == crate::agent::AgentState::WaitingInput)
+                {
                     let _ = write!(out, ": {}", terminal_safe(n));
                 }
             }

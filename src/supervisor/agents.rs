@@ -126,7 +126,8 @@ impl Agents {
             self.records.insert(record.job.clone(), record);
         }
         let before = self.records.len();
-        self.records.retain(|job, _| live.contains_key(job.as_str()));
+        self.records
+            .retain(|job, _| live.contains_key(job.as_str()));
         changed |= self.records.len() != before;
         (actions, changed)
     }

@@ -135,7 +135,9 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             pass,
         } => passed(state, mode, dispatched, pass, now),
         Fact::AgentsRead { records, publish } => {
-            let (actions, changed) = state.agents.absorb(records, state.jobs.register.as_ref().ok());
+            let (actions, changed) = state
+                .agents
+                .absorb(records, state.jobs.register.as_ref().ok());
             // A new state shows at once, not a heartbeat later.
             state.passes.dirty |= changed && publish;
             actions

@@ -84,9 +84,8 @@ impl Deliveries {
                     });
                 }
             }
-            let idle_long = agent.is_some_and(|a| {
-                a.state == AgentState::Idle && idle_after.after(a.since) <= now
-            });
+            let idle_long = agent
+                .is_some_and(|a| a.state == AgentState::Idle && idle_after.after(a.since) <= now);
             m.asleep = self.deaf.contains(&m.action) || idle_long;
             let at_prompt = agent.is_some_and(|a| a.state == AgentState::Idle);
             if m.asleep || !at_prompt || self.typed.contains_key(&m.action) {
@@ -175,7 +174,10 @@ mod tests {
         d.queue("e0001", PathBuf::from("/p/updates.md"));
         // Working: it will read updates.md when it gets there; nothing typed over it.
         let busy = record(AgentState::Working, 5, 1);
-        assert!(d.settle(&mut managers, &view(&busy), IDLE_AFTER, now()).is_empty());
+        assert!(
+            d.settle(&mut managers, &view(&busy), IDLE_AFTER, now())
+                .is_empty()
+        );
         let idle = record(AgentState::Idle, 5, 1);
         let moves = d.settle(&mut managers, &view(&idle), IDLE_AFTER, now());
         assert!(
@@ -184,9 +186,20 @@ mod tests {
         );
         // Typed once, not again while it is confirmed.
         let later = now() + TimeDelta::seconds(3);
-        assert!(d.settle(&mut managers, &view(&idle), IDLE_AFTER, later).is_empty());
+        assert!(
+            d.settle(&mut managers, &view(&idle), IDLE_AFTER, later)
+                .is_empty()
+        );
         let took = record(AgentState::Working, 0, 2);
-        assert!(d.settle(&mut managers, &view(&took), IDLE_AFTER, now() + CONFIRM_WITHIN).is_empty());
+        assert!(
+            d.settle(
+                &mut managers,
+                &view(&took),
+                IDLE_AFTER,
+                now() + CONFIRM_WITHIN
+            )
+            .is_empty()
+        );
         assert!(!managers[0].asleep);
     }
 
@@ -198,7 +211,12 @@ mod tests {
         let idle = record(AgentState::Idle, 5, 1);
         let typed = d.settle(&mut managers, &view(&idle), IDLE_AFTER, now());
         assert_eq!(typed.len(), 1);
-        let moves = d.settle(&mut managers, &view(&idle), IDLE_AFTER, now() + CONFIRM_WITHIN);
+        let moves = d.settle(
+            &mut managers,
+            &view(&idle),
+            IDLE_AFTER,
+            now() + CONFIRM_WITHIN,
+        );
         assert_eq!(
             moves,
             vec![Move::Unconfirmed {

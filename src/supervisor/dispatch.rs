@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use crate::agent::{AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, expected_agent, settings_path};
+use crate::agent::{
+    AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, codex_notify, expected_agent,
+    settings_path,
+};
 use chrono::{DateTime, Utc};
 
 use super::action::{Action, AfterSave, PassMode};
@@ -119,9 +122,11 @@ pub(crate) fn job_record(
     )
     .with(
         AGENT_SETTINGS,
-        settings_path(&paths.jobs, job).to_string_lossy().into_owned(),
+        settings_path(&paths.jobs, job)
+            .to_string_lossy()
+            .into_owned(),
     )
-    .with(CODEX_NOTIFY, hooks.codex_notify());
+    .with(CODEX_NOTIFY, codex_notify(&hooks));
     let mut argv = values.expand_argv(&config.dispatch.command);
     resolve_program(&paths.root, &mut argv);
     JobRecord {

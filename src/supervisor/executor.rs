@@ -9,11 +9,11 @@ use std::sync::mpsc::Sender;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::agent_reader::AgentReader;
 use super::action::{
     Action, Fact, LaunchOutcome, Level, Observation, ReplyId, SaveFailure, StopSignal, TmuxFailure,
     TmuxFailureKind,
 };
+use super::agent_reader::AgentReader;
 use super::event::Now;
 use super::launch::Launcher;
 use super::protocol::Response;
@@ -197,7 +197,11 @@ impl Executor {
                     .read(&state.paths.jobs, state.jobs.register.as_ref().ok()),
                 publish,
             }),
-            Action::MarkWindow { job, task, state: agent } => {
+            Action::MarkWindow {
+                job,
+                task,
+                state: agent,
+            } => {
                 self.mark_window(state, &job, &task, agent);
                 None
             }

@@ -12,7 +12,8 @@ use std::process::Command;
 use super::action::LaunchOutcome;
 use super::paths::RuntimePaths;
 use crate::agent::{
-    AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, claude_settings, settings_path,
+    AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, claude_settings, codex_notify,
+    settings_path,
 };
 use crate::config::Config;
 use crate::dispatch::{Placeholders, safe_name};
@@ -283,7 +284,7 @@ impl Launcher<'_> {
                 .to_string_lossy()
                 .into_owned(),
         )
-        .with(CODEX_NOTIFY, hooks.codex_notify())
+        .with(CODEX_NOTIFY, codex_notify(&hooks))
         .env();
         if let Some(kind) = record.agent {
             // The hooks' settings exist before the agent that reads them.
@@ -294,7 +295,10 @@ impl Launcher<'_> {
             .map_err(|e| LaunchError::Settings(e.to_string()))?;
             for (k, v) in [
                 ("WARDEN_AGENT", kind.as_str().to_owned()),
-                ("WARDEN_STATE_DIR", self.paths.state.to_string_lossy().into_owned()),
+                (
+                    "WARDEN_STATE_DIR",
+                    self.paths.state.to_string_lossy().into_owned(),
+                ),
                 (
                     "WARDEN_REPORT_SOCKET",
                     self.paths.reports.to_string_lossy().into_owned(),

@@ -16,13 +16,13 @@ use super::managers::Managers;
 use super::pack::{PackFor, Packer};
 use super::paths::RuntimePaths;
 use super::settle::{ManagerFacts, apply_settled, open_actions, settle_managers};
+use crate::agent::{AgentRecord, read_agent_record};
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
     ActionRecord, AlertState, Decision, DecisionRecord, Ledger, Outcome, Phase, Policy, Step,
     alert_key, delivery_unconfirmed, ledger_path, manager_ended, save_ledger, spawn_failed, step,
 };
-use crate::agent::{AgentRecord, read_agent_record};
 use crate::layout::Layout;
 use crate::snapshot::{AlertSummary, Snapshot};
 use crate::state::{Open, open_private};

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
+use super::error::TmuxError;
 use super::fake::*;
 use super::fake_call::{Call, Verb};
 use super::port::{Spawn, TmuxPort, WindowSpec};
-use super::error::TmuxError;
 
 const ARGV: &[String] = &[];
 

@@ -11,7 +11,7 @@ mod wrapper;
 
 pub(crate) use group::{alive, alive_named};
 pub(crate) use record::{WorkerRecord, read_record, record_path};
-pub(crate) use report::{Report, ReportKind, parse_report};
+pub(crate) use report::{Report, ReportKind, parse_report, send_report};
 pub(crate) use socket_dir::{check_socket_folder, socket_path};
 pub(crate) use stopper::Stopper;
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};
