@@ -249,13 +249,22 @@ impl HookEvent {
             text(map, &["notification_type"], ID_MAX).map(|t| NotificationType::parse(&t));
         event.message = text(map, &["message"], MESSAGE_MAX);
         event.title = text(map, &["title"], MESSAGE_MAX);
-        event.error_type = text(map, &["error_type"], ID_MAX).map(|t| StopErrorType::parse(&t));
-        event.error =
-            text(map, &["error_message"], MESSAGE_MAX).or_else(|| match map.get("error") {
-                Some(Value::String(s)) => Some(cut(s, MESSAGE_MAX)),
+        // Claude Code 2.1.197 sends the type itself as `error` (`"error":"rate_limit"`, seen
+        // against the real CLI), the documentation says `error_type`: both are read.
+        let error_word = match map.get("error") {
+            Some(Value::String(s)) if is_identifier(s) => Some(s.clone()),
+            _ => None,
+        };
+        event.error_type = text(map, &["error_type"], ID_MAX)
+            .or(error_word.clone())
+            .map(|t| StopErrorType::parse(&t));
+        event.error = text(map, &["error_message", "error_details"], MESSAGE_MAX).or_else(|| {
+            match map.get("error") {
+                Some(Value::String(s)) if error_word.is_none() => Some(cut(s, MESSAGE_MAX)),
                 Some(Value::Object(inner)) => text(inner, &["message"], MESSAGE_MAX),
                 _ => None,
-            });
+            }
+        });
         event.tool_name = text(map, &["tool_name"], ID_MAX);
         event.reason = text(map, &["reason"], MESSAGE_MAX);
         event.source = text(map, &["source"], ID_MAX);
@@ -298,6 +307,13 @@ pub(crate) fn cut(s: &str, max: usize) -> String {
         Some((end, _)) => s[..end].to_owned(),
         None => s.to_owned(),
     }
+}
+
+/// A snake_case word such as `rate_limit`: an error's type, not its message.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
 #[cfg(test)]
@@ -344,6 +360,17 @@ mod tests {
             Some(StopErrorType::Other("overloaded_new".into()))
         );
         assert_eq!(e.error.as_deref(), Some("busy"));
+        // What Claude Code 2.1.197 really sends on a 429: the type as `error`.
+        let e = HookEvent::parse(
+            br#"{"hook_event_name":"StopFailure","error":"rate_limit","error_details":"429 from the API"}"#,
+        )
+        .expect("parse");
+        assert_eq!(e.error_type, Some(StopErrorType::RateLimit));
+        assert_eq!(e.error.as_deref(), Some("429 from the API"));
+        let e = HookEvent::parse(br#"{"hook_event_name":"StopFailure","error":"Upstream broke."}"#)
+            .expect("parse");
+        assert_eq!(e.error_type, None);
+        assert_eq!(e.error.as_deref(), Some("Upstream broke."));
     }
 
     #[test]

@@ -12,10 +12,10 @@ mod settings;
 
 pub(crate) use expect::{AGENT_SETTINGS, CODEX_NOTIFY, codex_notify, expected_agent};
 pub(crate) use hook::hook_main;
+#[cfg(test)]
+pub(crate) use model::AGENT_FORMAT_VERSION;
 pub(crate) use model::{
-    AGENT_FORMAT_VERSION, AGENT_RECORD_MAX, AgentKind, AgentRecord, AgentState, agent_path,
-    hook_errors_path, read_agent_record, read_agents, settings_path,
+    AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, read_agents,
+    settings_path,
 };
-pub(crate) use settings::{
-    CLAUDE_EVENTS, HookTarget, claude_settings, codex_notify_argv, hook_command,
-};
+pub(crate) use settings::{HookTarget, claude_settings};

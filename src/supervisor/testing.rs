@@ -75,6 +75,12 @@ impl TmuxPort for Shared {
     fn kill_server(&self) -> Result<(), TmuxError> {
         self.0.kill_server()
     }
+    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError> {
+        self.0.rename_window(pane, name)
+    }
+    fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError> {
+        self.0.type_line(pane, text)
+    }
     fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
         self.0.display_message(session, message)
     }
