@@ -311,9 +311,7 @@ pub(crate) fn cut(s: &str, max: usize) -> String {
 
 /// A snake_case word such as `rate_limit`: an error's type, not its message.
 fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 40
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
 #[cfg(test)]
