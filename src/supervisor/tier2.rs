@@ -16,7 +16,12 @@ use super::managers::Managers;
 use super::pack::{PackFor, Packer};
 use super::paths::RuntimePaths;
 use super::settle::{ManagerFacts, apply_settled, open_actions, settle_managers};
-use crate::agent::{AgentRecord, read_agent_record};
+use crate::agent::{
+    AGENT_SETTINGS, AgentKind, AgentRecord, CODEX_NOTIFY, HookTarget, claude_settings,
+    codex_notify, expected_agent, read_agent_record, settings_path,
+};
+use crate::config::AgentSetting;
+use crate::state::write_replace;
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
@@ -61,12 +66,25 @@ pub(crate) struct Tier2Run<'a> {
 
 /// `{prompt_file}`, `{pack_dir}`, `{prompt}`, filled in one pass (a prompt that contains
 /// `{pack_dir}` is not expanded again), as the dispatch argv is.
-fn expand(argv: &[String], prompt_file: &Path, pack_dir: &Path, prompt: &str) -> Vec<String> {
+fn expand(
+    argv: &[String],
+    prompt_file: &Path,
+    pack_dir: &Path,
+    prompt: &str,
+    hooks: &HookTarget<'_>,
+) -> Vec<String> {
     let values = crate::dispatch::Placeholders {
         values: [
             ("prompt_file", prompt_file.to_string_lossy().into_owned()),
             ("pack_dir", pack_dir.to_string_lossy().into_owned()),
             ("prompt", prompt.to_owned()),
+            (
+                AGENT_SETTINGS,
+                settings_path(&hooks.state.join("jobs"), hooks.job)
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+            (CODEX_NOTIFY, codex_notify(hooks)),
         ]
         .into(),
     };
@@ -196,6 +214,17 @@ impl Tier2Run<'_> {
         out
     }
 
+    /// Where a manager's hooks report: as a job's, under its action id.
+    fn hooks<'h>(&'h self, action: &'h str, kind: AgentKind) -> HookTarget<'h> {
+        HookTarget {
+            exe: self.exe,
+            kind,
+            job: action,
+            state: &self.paths.state,
+            socket: &self.paths.reports,
+        }
+    }
+
     /// Types waiting trouble into idle managers, gives up on the deaf ones, and marks which
     /// managers no longer hold the slot, before the engine steps.
     fn wake_managers(
@@ -297,7 +326,9 @@ impl Tier2Run<'_> {
                     ManagerMode::Window => &self.config.manager_command,
                     ManagerMode::Oneshot => &self.config.oneshot_command,
                 };
-                let argv = expand(template, &made.prompt_file, &made.dir, &prompt);
+                let kind = expected_agent(AgentSetting::None, template).unwrap_or(AgentKind::Unknown);
+                let hooks = self.hooks(action, kind);
+                let argv = expand(template, &made.prompt_file, &made.dir, &prompt, &hooks);
                 record.pack_dir = Some(made.dir.clone());
                 record.argv = Some(argv.clone());
                 ledger.actions.push(ActionRecord {
@@ -443,6 +474,13 @@ impl Tier2Run<'_> {
             ("WARDEN_ROOT".to_owned(), path(&self.paths.root)),
             ("WARDEN_BIN".to_owned(), path(self.exe)),
         ];
+        // A manager wired to hooks (`{agent_settings}`) gets its settings before it starts.
+        let settings = settings_path(&self.paths.jobs, action);
+        if argv.iter().any(|a| a.contains(&*settings.to_string_lossy())) {
+            let hooks = self.hooks(action, AgentKind::Claude);
+            write_replace(&settings, claude_settings(&hooks).as_bytes())
+                .map_err(|e| SpawnError::Failed(e.to_string()))?;
+        }
         let name = match mode {
             ManagerMode::Window => self.layout.manager_window.clone(),
             ManagerMode::Oneshot => format!("escalation-{action}"),
