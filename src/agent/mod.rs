@@ -10,10 +10,5 @@ mod model;
 mod settings;
 
 pub(crate) use hook::hook_main;
-pub(crate) use model::{
-    AGENT_FORMAT_VERSION, AGENT_RECORD_MAX, AgentKind, AgentRecord, AgentState, agent_path,
-    hook_errors_path, read_agent_record, settings_path,
-};
-pub(crate) use settings::{
-    CLAUDE_EVENTS, HookTarget, claude_settings, codex_notify_argv, hook_command,
-};
+pub(crate) use model::{AgentKind, read_agent_record, settings_path};
+pub(crate) use settings::{HookTarget, claude_settings, codex_notify_argv};
