@@ -182,6 +182,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::BenchExits { count, concurrency } => {
             commands::bench_exits::run(*count, *concurrency)
         }
+        Command::BenchHook { calls } => commands::bench_hook::run(*calls),
         Command::BenchHeartbeat { tasks, rounds, dir } => {
             commands::bench::run(*tasks, *rounds, dir.as_deref())
         }

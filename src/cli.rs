@@ -240,6 +240,13 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
     },
+    /// Measure the wall time of one `warden hook` call (a benchmark, not a test).
+    #[command(hide = true)]
+    BenchHook {
+        /// Calls timed in each of the three ways.
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+    },
     /// Measure heartbeat cost over a generated backlog (a benchmark, not a test).
     #[command(hide = true)]
     BenchHeartbeat {

@@ -40,7 +40,8 @@ fn new_trouble_is_typed_to_an_idle_manager_and_confirmed() {
     live.task("flaky", "status: ready\nfake: exit 1 0.1");
     live.up(&[]);
     live.wait_for("the manager idle at its prompt", WAIT, |l| {
-        manager_agent(l, "e0001")["state"] == "idle"
+        let agent = manager_agent(l, "e0001");
+        agent["state"] == "idle" && agent["last_event"] == "Stop"
     });
     assert_eq!(manager_agent(&live, "e0001")["prompts"], 1);
     // New trouble while the manager lives: no second manager, a line typed to this one.
@@ -67,7 +68,8 @@ fn a_manager_that_does_not_take_the_line_gives_the_trouble_to_another() {
     live.task("flaky", "status: ready\nfake: exit 1 0.1");
     live.up(&[]);
     live.wait_for("the manager idle at its prompt", WAIT, |l| {
-        manager_agent(l, "e0001")["state"] == "idle"
+        let agent = manager_agent(l, "e0001");
+        agent["state"] == "idle" && agent["last_event"] == "Stop"
     });
     live.task("second", "status: ready\nfake: exit 1 0.1");
     live.wait_for("a second manager for the trouble the first did not take", WAIT, |l| {

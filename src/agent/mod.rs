@@ -17,4 +17,4 @@ pub(crate) use model::AGENT_FORMAT_VERSION;
 pub(crate) use model::{
     AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, read_agents, settings_path,
 };
-pub(crate) use settings::{HookTarget, claude_settings};
+pub(crate) use settings::{HookTarget, claude_settings, codex_notify_argv};
