@@ -29,8 +29,9 @@ fn actions(live: &Live) -> Vec<serde_json::Value> {
 }
 
 fn manager_agent(live: &Live, action: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(live.repo.path(&format!(".warden/jobs/{action}.agent.json")))
-        .unwrap_or_default();
+    let text =
+        std::fs::read_to_string(live.repo.path(&format!(".warden/jobs/{action}.agent.json")))
+            .unwrap_or_default();
     serde_json::from_str(&text).unwrap_or_default()
 }
 
@@ -49,11 +50,19 @@ fn new_trouble_is_typed_to_an_idle_manager_and_confirmed() {
     live.wait_for("the manager to take a second prompt", WAIT, |l| {
         manager_agent(l, "e0001")["prompts"].as_u64() >= Some(2)
     });
-    let screen = String::from_utf8_lossy(&live.tmux(&["capture-pane", "-p", "-J", "-t", "manager"]).stdout)
-        .into_owned();
-    assert!(screen.contains("warden: new trouble for you; read"), "{screen}");
+    let screen = String::from_utf8_lossy(
+        &live
+            .tmux(&["capture-pane", "-p", "-J", "-t", "manager"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        screen.contains("warden: new trouble for you; read"),
+        "{screen}"
+    );
     let action = &actions(&live)[0];
-    let updates = std::path::Path::new(action["pack_dir"].as_str().expect("pack")).join("updates.md");
+    let updates =
+        std::path::Path::new(action["pack_dir"].as_str().expect("pack")).join("updates.md");
     let text = std::fs::read_to_string(&updates).expect("updates.md");
     assert!(text.contains("repeated_failure/task:second"), "{text}");
     // Confirmed: it keeps the slot, and nobody else was brought in.
@@ -72,9 +81,11 @@ fn a_manager_that_does_not_take_the_line_gives_the_trouble_to_another() {
         agent["state"] == "idle" && agent["last_event"] == "Stop"
     });
     live.task("second", "status: ready\nfake: exit 1 0.1");
-    live.wait_for("a second manager for the trouble the first did not take", WAIT, |l| {
-        actions(l).len() >= 2
-    });
+    live.wait_for(
+        "a second manager for the trouble the first did not take",
+        WAIT,
+        |l| actions(l).len() >= 2,
+    );
     let second = &actions(&live)[1];
     assert!(
         second["keys"]

@@ -21,7 +21,6 @@ use crate::agent::{
     codex_notify, expected_agent, read_agent_record, settings_path,
 };
 use crate::config::AgentSetting;
-use crate::state::write_replace;
 use crate::config::{Escalation, ManagerMode};
 use crate::detect::Signal;
 use crate::escalate::{
@@ -30,6 +29,7 @@ use crate::escalate::{
 };
 use crate::layout::Layout;
 use crate::snapshot::{AlertSummary, Snapshot};
+use crate::state::write_replace;
 use crate::state::{Open, open_private};
 use crate::tmux::{PaneRow, Spawn, TmuxPort, WindowSpec, append_to};
 use crate::worker::{WrapperArgs, read_record, record_path};
@@ -326,7 +326,8 @@ impl Tier2Run<'_> {
                     ManagerMode::Window => &self.config.manager_command,
                     ManagerMode::Oneshot => &self.config.oneshot_command,
                 };
-                let kind = expected_agent(AgentSetting::None, template).unwrap_or(AgentKind::Unknown);
+                let kind =
+                    expected_agent(AgentSetting::None, template).unwrap_or(AgentKind::Unknown);
                 let hooks = self.hooks(action, kind);
                 let argv = expand(template, &made.prompt_file, &made.dir, &prompt, &hooks);
                 record.pack_dir = Some(made.dir.clone());
@@ -476,7 +477,10 @@ impl Tier2Run<'_> {
         ];
         // A manager wired to hooks (`{agent_settings}`) gets its settings before it starts.
         let settings = settings_path(&self.paths.jobs, action);
-        if argv.iter().any(|a| a.contains(&*settings.to_string_lossy())) {
+        if argv
+            .iter()
+            .any(|a| a.contains(&*settings.to_string_lossy()))
+        {
             let hooks = self.hooks(action, AgentKind::Claude);
             write_replace(&settings, claude_settings(&hooks).as_bytes())
                 .map_err(|e| SpawnError::Failed(e.to_string()))?;
