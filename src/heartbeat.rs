@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::agent::{AgentRecord, read_agents};
+use crate::agent::{AgentRecord, read_agent_record};
 use crate::config::LoadedConfig;
 use crate::detect::{Observations, RegisterProblem, RuntimeHealth, Signal, detect};
 use crate::dispatch::{Policy, holds};
@@ -40,6 +40,15 @@ impl Pass {
             .get(id)
             .and_then(|&i| self.scan.backlog.tasks.get(i))
     }
+}
+
+/// The records of the register's live jobs expected to report, by job id.
+fn read_agents(jobs: &std::path::Path, register: &Register) -> BTreeMap<String, AgentRecord> {
+    register
+        .live_jobs()
+        .filter(|j| j.agent.is_some())
+        .filter_map(|j| read_agent_record(jobs, &j.job).map(|r| (j.job.clone(), r)))
+        .collect()
 }
 
 /// The long-lived part of Tier 1: the config and the task cache.

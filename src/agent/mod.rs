@@ -15,6 +15,6 @@ pub(crate) use hook::hook_main;
 #[cfg(test)]
 pub(crate) use model::AGENT_FORMAT_VERSION;
 pub(crate) use model::{
-    AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, read_agents, settings_path,
+    AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, settings_path,
 };
 pub(crate) use settings::{HookTarget, claude_settings, codex_notify_argv};

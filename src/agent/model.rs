@@ -151,15 +151,3 @@ pub(crate) fn read_agent_record(jobs: &Path, job: &str) -> Option<AgentRecord> {
     let record: AgentRecord = serde_json::from_slice(&bytes).ok()?;
     (record.format_version == AGENT_FORMAT_VERSION && record.job == job).then_some(record)
 }
-
-/// The records of the register's live jobs expected to report, by job id.
-pub(crate) fn read_agents(
-    jobs: &Path,
-    register: &crate::register::Register,
-) -> std::collections::BTreeMap<String, AgentRecord> {
-    register
-        .live_jobs()
-        .filter(|j| j.agent.is_some())
-        .filter_map(|j| read_agent_record(jobs, &j.job).map(|r| (j.job.clone(), r)))
-        .collect()
-}

@@ -93,6 +93,35 @@ pub(crate) enum Level {
     Error,
 }
 
+/// What a person is told of, in `notify_command`'s environment as `WARDEN_AGENT_STATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    WaitingInput,
+    Error,
+    RateLimited,
+    AwaitingReview,
+}
+
+impl Notice {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::WaitingInput => "waiting_input",
+            Self::Error => "error",
+            Self::RateLimited => "rate_limited",
+            Self::AwaitingReview => "awaiting_review",
+        }
+    }
+
+    pub(crate) fn of(state: crate::agent::AgentState) -> Option<Self> {
+        match state {
+            crate::agent::AgentState::WaitingInput => Some(Self::WaitingInput),
+            crate::agent::AgentState::Error => Some(Self::Error),
+            crate::agent::AgentState::RateLimited => Some(Self::RateLimited),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub(crate) enum Action {
@@ -164,7 +193,7 @@ pub(crate) enum Action {
     AgentNotice {
         job: Option<String>,
         task: String,
-        notice: super::agents::Notice,
+        notice: Notice,
         message: String,
     },
     Log {

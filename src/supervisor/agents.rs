@@ -5,39 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::action::Action;
+use super::action::{Action, Notice};
 use crate::agent::{AgentRecord, AgentState};
 use crate::detect::{Signal, SignalCode};
 use crate::register::Register;
-
-/// What a person is told of, in `notify_command`'s environment as `WARDEN_AGENT_STATE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notice {
-    WaitingInput,
-    Error,
-    RateLimited,
-    AwaitingReview,
-}
-
-impl Notice {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::WaitingInput => "waiting_input",
-            Self::Error => "error",
-            Self::RateLimited => "rate_limited",
-            Self::AwaitingReview => "awaiting_review",
-        }
-    }
-
-    fn of(state: AgentState) -> Option<Self> {
-        match state {
-            AgentState::WaitingInput => Some(Self::WaitingInput),
-            AgentState::Error => Some(Self::Error),
-            AgentState::RateLimited => Some(Self::RateLimited),
-            _ => None,
-        }
-    }
-}
 
 /// What a worker window's name gets after its `<prefix>-<task>`, so a waiting worker
 /// stands out in the status line.
