@@ -52,6 +52,10 @@ fn has_signal(live: &Live, code: &str, task: &str) -> bool {
         .any(|(c, subject)| c == code && (subject == &job || subject == task))
 }
 
+fn live_pid(live: &Live, task: &str) -> bool {
+    worker(live, task)["pid"].is_u64()
+}
+
 fn window_names(live: &Live) -> String {
     String::from_utf8_lossy(
         &live
@@ -93,7 +97,9 @@ fn hooks_say_what_each_agent_is_doing() {
     );
     live.up(&[]);
     live.wait_for("every agent's state", WAIT, |l| {
+        // The permission step is a PermissionRequest, then its Notification.
         agent_state(l, "asks") == "waiting_input"
+            && worker(l, "asks")["agent"]["last_event"] == "Notification"
             && agent_state(l, "done") == "idle"
             && agent_state(l, "limited") == "rate_limited"
             && agent_state(l, "broken") == "error"
@@ -195,4 +201,42 @@ fn a_clean_exit_with_the_task_undone_awaits_review() {
     live.wait_for("the review notification", WAIT, |l| {
         notified(l).contains("awaiting_review finished")
     });
+}
+
+#[test]
+fn what_hooks_saved_while_the_supervisor_was_down_is_not_lost() {
+    let live = Live::new(&config(1));
+    // Its hooks start 6 s after the agent does: by then the supervisor is down.
+    live.task(
+        "later",
+        "status: ready\nfake: hooks sleep:6 start prompt tool stop end hang",
+    );
+    live.up(&[]);
+    live.wait_for("the worker's agent running", WAIT, |l| {
+        live_pid(l, "later") && agent_state(l, "later") == "starting"
+    });
+    // The supervisor stops; the worker and its hooks go on.
+    let down = live.run(&["down"]);
+    assert_eq!(down.code, 0, "{}\n{}", down.stdout, down.stderr);
+    let job = job_of(&live, "later");
+    let record = live.repo.path(&format!(".warden/jobs/{job}.agent.json"));
+    assert!(
+        !record.exists(),
+        "the hooks ran before the supervisor was down"
+    );
+    live.wait_until("the hooks to save the session's end", WAIT, |_| {
+        std::fs::read_to_string(&record).is_ok_and(|t| t.contains("\"ended\""))
+    });
+    // A new supervisor reads what was saved meanwhile.
+    live.up(&[]);
+    live.wait_for("the ended state from the saved record", WAIT, |l| {
+        agent_state(l, "later") == "ended"
+    });
+    let w = worker(&live, "later");
+    assert_eq!(w["agent"]["last_event"], "SessionEnd", "{w:#}");
+    assert!(
+        !has_signal(&live, "dispatch_unconfirmed", "later"),
+        "{:?}",
+        live.signal_codes()
+    );
 }

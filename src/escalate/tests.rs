@@ -406,3 +406,41 @@ fn unknown_codes_in_the_policy_are_named() {
     let err = Policy::from_config(&c).expect_err("typo");
     assert!(err.to_string().contains("dispatch_fialed"), "{err}");
 }
+
+#[test]
+fn agents_waiting_for_a_person_are_not_trouble_until_critical() {
+    let p = policy(); // three warnings together are trouble
+    let person = |task: &str, severity| sig(SignalCode::AgentWaitingInput, task, severity);
+    let mut state = EngineState::default();
+    // Three agents waiting for their person, plus two idle ones: nobody is brought in.
+    let waiting = |_| {
+        vec![
+            person("a", Severity::Warning),
+            person("b", Severity::Warning),
+            person("c", Severity::Warning),
+            sig(SignalCode::AgentIdle, "d", Severity::Warning),
+            sig(SignalCode::AwaitingReview, "e", Severity::Warning),
+        ]
+    };
+    assert_eq!(spawns(&run(&mut state, &p, 0, 10, waiting)), 0);
+    // Nor do they tip two ordinary warnings into trouble.
+    let mixed = |m| {
+        let mut s = waiting(m);
+        s.push(sig(SignalCode::DispatchFailed, "f", Severity::Warning));
+        s.push(sig(SignalCode::DispatchFailed, "g", Severity::Warning));
+        s
+    };
+    assert_eq!(spawns(&run(&mut state, &p, 11, 20, mixed)), 0);
+    // An agent that has waited past the critical threshold is trouble.
+    let late = |m| {
+        let mut s = mixed(m);
+        s[0] = person("a", Severity::Critical);
+        s
+    };
+    let decisions = run(&mut state, &p, 21, 30, late);
+    assert_eq!(spawns(&decisions), 1, "{decisions:#?}");
+    assert!(decisions.iter().any(|d| matches!(
+        d,
+        Decision::Spawn { keys, .. } if keys.contains(&"agent_waiting_input/task:a".to_owned())
+    )));
+}

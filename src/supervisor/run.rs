@@ -305,6 +305,8 @@ impl Supervisor {
         self.carry_out(
             vec![
                 Action::Observe,
+                // What the agents' hooks saved since the last pass: the files are the truth.
+                Action::ReadAgents { publish: false },
                 Action::RunPass {
                     mode: super::action::PassMode::Once,
                     dispatched: false,
