@@ -94,24 +94,7 @@ pub(crate) fn apply(
     let state = next_state(prev.map(|p| p.state), event);
     let mut next = match prev {
         Some(p) => p.clone(),
-        None => AgentRecord {
-            format_version: AGENT_FORMAT_VERSION,
-            job: job.to_owned(),
-            kind,
-            state,
-            since: now,
-            last_event: String::new(),
-            last_event_at: now,
-            events: 0,
-            prompts: 0,
-            session_id: None,
-            transcript_path: None,
-            pending_tool: None,
-            notification_type: None,
-            notification: None,
-            error_type: None,
-            error: None,
-        },
+        None => AgentRecord::new(job, kind, state, now),
     };
     next.format_version = AGENT_FORMAT_VERSION;
     next.job = job.to_owned();

@@ -115,6 +115,30 @@ pub(crate) struct AgentRecord {
     pub(crate) error: Option<String>,
 }
 
+impl AgentRecord {
+    /// A job's first record: `state` since `now`, nothing else known yet.
+    pub(crate) fn new(job: &str, kind: AgentKind, state: AgentState, now: DateTime<Utc>) -> Self {
+        Self {
+            format_version: AGENT_FORMAT_VERSION,
+            job: job.to_owned(),
+            kind,
+            state,
+            since: now,
+            last_event: String::new(),
+            last_event_at: now,
+            events: 0,
+            prompts: 0,
+            session_id: None,
+            transcript_path: None,
+            pending_tool: None,
+            notification_type: None,
+            notification: None,
+            error_type: None,
+            error: None,
+        }
+    }
+}
+
 /// `.warden/jobs/<job>.agent.json`.
 pub(crate) fn agent_path(jobs: &Path, job: &str) -> PathBuf {
     jobs.join(format!("{job}.agent.json"))

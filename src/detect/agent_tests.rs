@@ -3,7 +3,7 @@
 
 use super::signal::{Severity, SignalCode};
 use super::testing::{HOUR, World, ago, ended, exit, job, table, task};
-use crate::agent::{AGENT_FORMAT_VERSION, AgentKind, AgentRecord, AgentState};
+use crate::agent::{AgentKind, AgentRecord, AgentState};
 use crate::dispatch::Hold;
 use crate::register::JobRecord;
 use crate::task::Status;
@@ -21,22 +21,13 @@ fn hooked(started_ago: i64) -> JobRecord {
 /// An agent record: `state` since `since_ago`, last event `event_ago`.
 fn agent(state: AgentState, since_ago: i64, event_ago: i64) -> AgentRecord {
     AgentRecord {
-        format_version: AGENT_FORMAT_VERSION,
-        job: "j1".to_owned(),
-        kind: AgentKind::Claude,
-        state,
         since: ago(since_ago),
         last_event: "Stop".to_owned(),
         last_event_at: ago(event_ago),
         events: 3,
         prompts: 1,
-        session_id: None,
-        transcript_path: None,
-        pending_tool: None,
-        notification_type: None,
         notification: Some("Claude needs your permission to use Bash".to_owned()),
-        error_type: None,
-        error: None,
+        ..AgentRecord::new("j1", AgentKind::Claude, state, ago(since_ago))
     }
 }
 

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::jobs::job_evidence;
 use super::observations::Observations;
 use super::signal::{Evidence, Severity, Signal, SignalCode, Subject};
 use crate::agent::{AgentKind, AgentRecord, AgentState};
@@ -18,14 +19,8 @@ const DRAW_SLACK: TimeDelta = TimeDelta::seconds(5);
 
 fn evidence(job: &JobRecord, agent: Option<&AgentRecord>) -> Evidence {
     Evidence {
-        job: Some(job.job.clone()),
-        attempt: Some(job.attempt),
-        log_path: Some(job.log_path.clone()),
-        worktree: job.worktree.clone(),
-        started_at: Some(job.started_at),
-        last_output_at: job.last_output_at,
         detail: agent.map(|a| format!("agent {} {}, last event {}", a.kind, a.state, a.last_event)),
-        ..Evidence::default()
+        ..job_evidence(job)
     }
 }
 

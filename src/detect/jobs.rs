@@ -9,7 +9,7 @@ use crate::agent::AgentState;
 use crate::dispatch::Hold;
 use crate::register::{JobEnd, JobRecord, Register};
 
-fn job_evidence(job: &JobRecord) -> Evidence {
+pub(super) fn job_evidence(job: &JobRecord) -> Evidence {
     Evidence {
         job: Some(job.job.clone()),
         attempt: Some(job.attempt),

@@ -119,7 +119,7 @@ impl Deliveries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::{AGENT_FORMAT_VERSION, AgentKind};
+    use crate::agent::AgentKind;
 
     fn now() -> DateTime<Utc> {
         crate::clock::test_now()
@@ -127,22 +127,9 @@ mod tests {
 
     fn record(state: AgentState, since_secs_ago: i64, prompts: u64) -> AgentRecord {
         AgentRecord {
-            format_version: AGENT_FORMAT_VERSION,
-            job: "e0001".to_owned(),
-            kind: AgentKind::Claude,
-            state,
             since: now() - TimeDelta::seconds(since_secs_ago),
-            last_event: "Stop".to_owned(),
-            last_event_at: now(),
-            events: 4,
             prompts,
-            session_id: None,
-            transcript_path: None,
-            pending_tool: None,
-            notification_type: None,
-            notification: None,
-            error_type: None,
-            error: None,
+            ..AgentRecord::new("e0001", AgentKind::Claude, state, now())
         }
     }
 
