@@ -12,8 +12,6 @@ mod settings;
 
 pub(crate) use expect::{AGENT_SETTINGS, CODEX_NOTIFY, codex_notify, expected_agent};
 pub(crate) use hook::hook_main;
-#[cfg(test)]
-pub(crate) use model::AGENT_FORMAT_VERSION;
 pub(crate) use model::{
     AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, settings_path,
 };
