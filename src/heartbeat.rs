@@ -185,6 +185,7 @@ impl Tier1 {
             worktrees: &worktrees,
             holds: &holds,
             max_workers: config.dispatch.max_workers,
+            max_runtime: config.dispatch.max_runtime,
             thresholds: &config.thresholds,
             runtime,
             agents,

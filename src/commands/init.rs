@@ -150,7 +150,10 @@ pub(crate) fn run(root: &Path, force: bool, agent: InitAgent) -> Result<ExitCode
         out.push_str(&l);
         out.push('\n');
     }
-    out.push_str("\nNext: edit scripts/dispatch to pick your agent, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n");
+    out.push_str(match agent {
+        InitAgent::Generic => "\nNext: edit scripts/dispatch to pick your agent, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n",
+        InitAgent::Claude | InitAgent::Codex => "\nscripts/dispatch runs the agent with warden's hooks (see docs/agents.md); adjust its prompt, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n",
+    });
     print(&out)?;
     Ok(ExitCode::Ok)
 }

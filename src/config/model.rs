@@ -93,6 +93,18 @@ pub(crate) enum AgentSetting {
     Generic,
 }
 
+/// What warden does about a running job that crossed a line (`on_ineligible`,
+/// `on_overtime`): say so, or stop it as `warden kill` does (recorded as stopped, not failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OnBreach {
+    /// Only the signal.
+    #[default]
+    Signal,
+    /// The signal, and the job stopped.
+    Stop,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub(crate) struct Dispatch {
@@ -115,6 +127,14 @@ pub(crate) struct Dispatch {
     /// A finished worker's pane stays open this long (readable, attachable); then its last
     /// screen is saved beside its log and the pane is closed.
     pub(crate) keep_dead_panes: HumanDuration,
+    /// A job whose task was edited to `completed`, `cancelled` or `blocked` while it runs:
+    /// `task_ineligible`, and with `stop` the job is stopped.
+    pub(crate) on_ineligible: OnBreach,
+    /// A job running longer than this: `job_overtime`. None: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_runtime: Option<HumanDuration>,
+    /// With `stop`, a job past `max_runtime` is stopped.
+    pub(crate) on_overtime: OnBreach,
 }
 
 impl Default for Dispatch {
@@ -130,6 +150,9 @@ impl Default for Dispatch {
             backoff_initial: HumanDuration::from_mins(1),
             backoff_max: HumanDuration::from_mins(30),
             keep_dead_panes: HumanDuration::from_mins(10),
+            on_ineligible: OnBreach::Signal,
+            max_runtime: None,
+            on_overtime: OnBreach::Signal,
         }
     }
 }

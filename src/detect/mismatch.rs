@@ -5,7 +5,8 @@
 //! 1. a live job whose worktree folder does not exist;
 //! 2. a worktree folder (or git worktree) under the worktrees folder that no job names;
 //! 3. a task in progress, dispatched by warden, whose last worker has ended;
-//! 4. a live worker whose task is gone, or completed, cancelled, in the backlog or blocked.
+//! 4. a live worker whose task is gone or in the backlog (`task_ineligible` covers a task
+//!    completed, cancelled or blocked under it).
 //!
 //! Case 3 only covers tasks warden dispatched: a person may set `in_progress` by hand and
 //! work without a worker; `stuck_in_progress` watches those.
@@ -145,13 +146,14 @@ pub(crate) fn detect_mismatch(obs: &Observations<'_>, out: &mut Vec<Signal>) {
         ));
     }
 
-    // 4. live worker whose task is gone or not active.
+    // 4. live worker whose task is gone or in the backlog (completed, cancelled and blocked
+    // are `task_ineligible`).
     for job in register.live_jobs() {
         let (status, since) = match obs.task(&job.task) {
             None => ("missing", job.started_at),
             Some(t) => match t.status() {
-                Status::Ready | Status::InProgress | Status::Review => continue,
-                s => (s.as_str(), t.mtime.max(job.started_at)),
+                Status::Backlog => (t.status().as_str(), t.mtime.max(job.started_at)),
+                _ => continue,
             },
         };
         if !obs.reached(since, grace) {

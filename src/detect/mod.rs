@@ -6,6 +6,7 @@ mod jobs;
 mod mismatch;
 mod observations;
 mod run;
+mod runs;
 mod runtime;
 mod signal;
 mod tasks;

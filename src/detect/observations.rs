@@ -63,6 +63,8 @@ pub(crate) struct Observations<'a> {
     /// Tasks the retry policy holds back, and why.
     pub(crate) holds: &'a BTreeMap<String, Hold>,
     pub(crate) max_workers: u32,
+    /// `job_overtime`: a job running longer than this (none: no limit).
+    pub(crate) max_runtime: Option<HumanDuration>,
     pub(crate) thresholds: &'a Thresholds,
     /// The supervisor's own health (default outside it).
     pub(crate) runtime: &'a RuntimeHealth,

@@ -189,16 +189,21 @@ fn register_mismatch() {
                 0,
             ),
             ("never dispatched by warden", World::tasks(ip()), 0),
-            // 4. live worker, task not active
+            // 4. live worker, task gone or in the backlog (completed: `task_ineligible`)
             (
-                "task completed past grace",
-                World::tasks(vec![task("t", Status::Completed, grace)])
-                    .jobs(vec![job(1, "t", HOUR)]),
+                "task in the backlog past grace",
+                World::tasks(vec![task("t", Status::Backlog, grace)]).jobs(vec![job(1, "t", HOUR)]),
                 1,
             ),
             (
-                "task completed within grace",
-                World::tasks(vec![task("t", Status::Completed, grace - 1)])
+                "task in the backlog within grace",
+                World::tasks(vec![task("t", Status::Backlog, grace - 1)])
+                    .jobs(vec![job(1, "t", HOUR)]),
+                0,
+            ),
+            (
+                "task completed past grace: task_ineligible says it",
+                World::tasks(vec![task("t", Status::Completed, grace)])
                     .jobs(vec![job(1, "t", HOUR)]),
                 0,
             ),
@@ -245,6 +250,8 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "dispatch_unconfirmed",
             "agent_error",
             "awaiting_review",
+            "task_ineligible",
+            "job_overtime",
         ]
     );
     for code in SignalCode::ALL {

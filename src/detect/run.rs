@@ -4,6 +4,7 @@ use super::agents::detect_agents;
 use super::jobs::detect_jobs;
 use super::mismatch::detect_mismatch;
 use super::observations::Observations;
+use super::runs::detect_runs;
 use super::runtime::detect_runtime;
 use super::signal::Signal;
 use super::tasks::detect_tasks;
@@ -14,6 +15,7 @@ pub(crate) fn detect(obs: &Observations<'_>) -> Vec<Signal> {
     let mut out = Vec::new();
     detect_jobs(obs, &mut out);
     detect_agents(obs, &mut out);
+    detect_runs(obs, &mut out);
     detect_tasks(obs, &mut out);
     detect_mismatch(obs, &mut out);
     detect_runtime(obs, &mut out);

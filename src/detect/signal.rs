@@ -87,10 +87,14 @@ pub(crate) enum SignalCode {
     AgentError,
     /// A job exited 0 `review_after` ago and its task is still not `completed` or `review`.
     AwaitingReview,
+    /// A job runs while its task was edited to `completed`, `cancelled` or `blocked`.
+    TaskIneligible,
+    /// A job has run longer than `dispatch.max_runtime`.
+    JobOvertime,
 }
 
 impl SignalCode {
-    pub(crate) const ALL: [Self; 22] = [
+    pub(crate) const ALL: [Self; 24] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
@@ -113,6 +117,8 @@ impl SignalCode {
         Self::DispatchUnconfirmed,
         Self::AgentError,
         Self::AwaitingReview,
+        Self::TaskIneligible,
+        Self::JobOvertime,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -139,6 +145,8 @@ impl SignalCode {
             Self::DispatchUnconfirmed => "dispatch_unconfirmed",
             Self::AgentError => "agent_error",
             Self::AwaitingReview => "awaiting_review",
+            Self::TaskIneligible => "task_ineligible",
+            Self::JobOvertime => "job_overtime",
         }
     }
 

@@ -128,7 +128,7 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             register,
             stamp,
             then,
-        } => register_changed(state, register, stamp, then),
+        } => register_changed(state, register, stamp, then, now),
         Fact::Passed {
             mode,
             dispatched,
@@ -228,6 +228,7 @@ fn observed(state: &mut State, obs: &Observation, now: Now) -> Vec<Action> {
                 register.clone(),
                 obs.register_stamp,
                 AfterSave::Nothing,
+                now,
             ));
         }
     }
@@ -278,6 +279,7 @@ fn register_changed(
     register: Result<crate::register::Register, crate::detect::RegisterProblem>,
     stamp: Option<crate::state::Stamp>,
     then: AfterSave,
+    now: Now,
 ) -> Vec<Action> {
     let path = state.paths.relative(&state.paths.register);
     let mut actions = vec![Action::Log {
@@ -300,7 +302,7 @@ fn register_changed(
                 },
             ));
         }
-        actions.extend(finish_pass(state, &mode));
+        actions.extend(finish_pass(state, &mode, now));
     }
     actions
 }
@@ -358,7 +360,7 @@ fn saved(
                         },
                     ));
                 }
-                actions.extend(finish_pass(state, &mode));
+                actions.extend(finish_pass(state, &mode, now));
             }
             actions
         }
@@ -391,12 +393,12 @@ fn passed(
         }
     }
     state.passes.current = Some(pass);
-    actions.extend(finish_pass(state, &mode));
+    actions.extend(finish_pass(state, &mode, now));
     actions
 }
 
 /// The rest of a pass once its launches are done: per mode.
-fn finish_pass(state: &mut State, mode: &PassMode) -> Vec<Action> {
+fn finish_pass(state: &mut State, mode: &PassMode, now: Now) -> Vec<Action> {
     let tier2_ok = state.health.tmux_ok();
     let step = |skip_hold| {
         if tier2_ok {
@@ -416,6 +418,12 @@ fn finish_pass(state: &mut State, mode: &PassMode) -> Vec<Action> {
             let mut actions = reap(state);
             if let Some(pass) = &state.passes.current {
                 actions.extend(state.agents.reviews(pass.signals()));
+                actions.extend(state.stop.breaches(
+                    &mut state.jobs,
+                    pass.signals(),
+                    &state.config.dispatch,
+                    now,
+                ));
             }
             actions.push(Action::Tier2 {
                 mode: step(false),

@@ -8,6 +8,8 @@ use super::action::{Action, AfterSave, StopSignal};
 use super::event::Now;
 use super::jobs::Jobs;
 use super::protocol::Refusal;
+use crate::config::{Dispatch, OnBreach};
+use crate::detect::{Signal, SignalCode, Subject};
 
 /// A worker being stopped: SIGTERM sent, SIGKILL at `deadline` if it is still alive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,9 @@ pub(crate) struct Stop {
     /// The jobs `down --kill-workers` sent SIGTERM: their trees get the last SIGKILL.
     pub(crate) stopped: Vec<String>,
 }
+
+/// How long a job stopped for a breach gets between SIGTERM and SIGKILL.
+const BREACH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long past its deadline a `down --kill-workers` waits for the last records.
 const GRACE: Duration = Duration::from_millis(500);
@@ -107,6 +112,70 @@ impl Stop {
         self.stopping = Some(Stopping {
             kill_workers,
             deadline: now.mono + timeout,
+        });
+        actions
+    }
+
+    /// `on_ineligible`/`on_overtime = "stop"`: each job a signal names is stopped once, as
+    /// `warden kill` does. A job whose task became ineligible is recorded as stopped (not a
+    /// failure: its task needs no more work); one past `max_runtime` ends as a failed attempt,
+    /// so backoff and `max_attempts` keep it from running over and over.
+    pub(crate) fn breaches(
+        &mut self,
+        jobs: &mut Jobs,
+        signals: &[Signal],
+        dispatch: &Dispatch,
+        now: Now,
+    ) -> Vec<Action> {
+        let Ok(register) = &mut jobs.register else {
+            return Vec::new();
+        };
+        let mut stopping = Vec::new();
+        let mut actions = Vec::new();
+        for s in signals {
+            let (rule, not_a_failure) = match s.code {
+                SignalCode::TaskIneligible if dispatch.on_ineligible == OnBreach::Stop => {
+                    ("on_ineligible", true)
+                }
+                SignalCode::JobOvertime if dispatch.on_overtime == OnBreach::Stop => {
+                    ("on_overtime", false)
+                }
+                _ => continue,
+            };
+            let Subject::Worker(id) = &s.subject else {
+                continue;
+            };
+            let Some(job) = register
+                .jobs
+                .iter_mut()
+                .find(|j| &j.job == id && j.is_live() && !j.stopped && !j.killed)
+            else {
+                continue;
+            };
+            if self.kills.iter().any(|k| &k.job == id) {
+                continue;
+            }
+            job.stopped = not_a_failure;
+            stopping.push(id.clone());
+            self.kills.push(PendingKill {
+                job: id.clone(),
+                deadline: now.mono + BREACH_TIMEOUT,
+            });
+            actions.push(Action::Log {
+                level: super::action::Level::Warn,
+                message: format!("stopping {id} ({rule} = \"stop\"): {}", s.message),
+            });
+        }
+        if stopping.is_empty() {
+            return actions;
+        }
+        actions.push(Action::Save {
+            then: AfterSave::Nothing,
+            durable: true,
+        });
+        actions.push(Action::Signal {
+            jobs: stopping,
+            signal: StopSignal::Term,
         });
         actions
     }
