@@ -18,6 +18,7 @@ pub(crate) struct Config {
     pub(crate) paths: Paths,
     pub(crate) heartbeat: Heartbeat,
     pub(crate) dispatch: Dispatch,
+    pub(crate) workspace: Workspace,
     pub(crate) thresholds: Thresholds,
     pub(crate) escalation: Escalation,
 }
@@ -153,6 +154,37 @@ impl Default for Dispatch {
             on_ineligible: OnBreach::Signal,
             max_runtime: None,
             on_overtime: OnBreach::Signal,
+        }
+    }
+}
+
+/// Commands run around a job's workspace (argvs, never shell strings; empty: none), each
+/// with `hook_timeout`. They run in the job's folder, their output in its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Workspace {
+    /// Once per new worktree, before the first attempt runs in it (installing dependencies).
+    /// A failure is a launch that failed, not an attempt; it runs again next time.
+    pub(crate) after_create: Vec<String>,
+    /// Before each attempt's agent; a failure is that attempt's failure (the agent never
+    /// runs).
+    pub(crate) before_run: Vec<String>,
+    /// After each attempt, whatever its end; a failure is only logged.
+    pub(crate) after_run: Vec<String>,
+    /// Before `warden clean` removes a worktree; a failure keeps the worktree.
+    pub(crate) before_remove: Vec<String>,
+    /// The longest each may run; then it is killed and counts as failed.
+    pub(crate) hook_timeout: HumanDuration,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            after_create: Vec::new(),
+            before_run: Vec::new(),
+            after_run: Vec::new(),
+            before_remove: Vec::new(),
+            hook_timeout: HumanDuration::from_mins(10),
         }
     }
 }

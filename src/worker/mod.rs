@@ -7,6 +7,7 @@ mod report;
 mod socket_dir;
 mod stopper;
 mod tree;
+mod workspace;
 mod wrapper;
 
 pub(crate) use group::{alive, alive_named};
@@ -14,4 +15,5 @@ pub(crate) use record::{WorkerRecord, read_record, record_path};
 pub(crate) use report::{Report, ReportKind, parse_report, send_report};
 pub(crate) use socket_dir::{check_socket_folder, socket_path};
 pub(crate) use stopper::Stopper;
+pub(crate) use workspace::{HookEnd, WorkspacePlan, plan_path, run_hook};
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};
