@@ -153,6 +153,9 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Tasks { queue, json } => {
             commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json)
         }
+        Command::Clean { force } => {
+            commands::clean::run(Tier1::new(load_config(cli, true)?), *force)
+        }
         Command::Check { json } => {
             commands::check::run(Tier1::new(load_config(cli, false)?), *json)
         }
@@ -162,6 +165,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             report,
             go,
             env,
+            workspace,
             argv,
         } => Ok(ExitCode::Raw(crate::worker::run_worker(
             &crate::worker::WrapperArgs {
@@ -176,6 +180,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                         None => (kv.clone(), String::new()),
                     })
                     .collect(),
+                workspace: workspace.clone(),
                 argv: argv.clone(),
             },
         ))),

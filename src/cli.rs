@@ -92,6 +92,12 @@ pub(crate) enum Command {
         #[arg(long, value_enum, default_value = "generic")]
         agent: crate::commands::init::InitAgent,
     },
+    /// Remove the worktrees of completed and cancelled tasks (after `[workspace]
+    /// before_remove`); one with uncommitted changes is kept unless --force.
+    Clean {
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff), generated from this command line.
@@ -228,6 +234,9 @@ pub(crate) enum Command {
         /// client's, so PATH must be set here).
         #[arg(long = "env", value_name = "NAME=VALUE")]
         env: Vec<String>,
+        /// The workspace hooks to run around the agent (a JSON plan).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
         /// The dispatch argv.
         #[arg(last = true, required = true)]
         argv: Vec<String>,

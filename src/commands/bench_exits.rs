@@ -148,6 +148,7 @@ fn measure(
                 report: Some(report_path.clone()),
                 go: None,
                 env: Vec::new(),
+                workspace: None,
                 argv: vec!["sh".into(), "-c".into(), child],
             }
             .to_argv(exe);

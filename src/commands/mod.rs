@@ -5,6 +5,7 @@ pub(crate) mod bench;
 pub(crate) mod bench_exits;
 pub(crate) mod bench_hook;
 pub(crate) mod check;
+pub(crate) mod clean;
 pub(crate) mod control;
 pub(crate) mod demo;
 pub(crate) mod doctor;

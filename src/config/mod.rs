@@ -10,6 +10,5 @@ pub(crate) use duration::{HumanDuration, MAX_DURATION};
 pub(crate) use load::parse_config;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
 pub(crate) use model::{
-    AgentSetting, Config, Dispatch, Escalation, ManagerMode, OnBreach, Thresholds, Workspace,
-    WorktreeMode,
+    AgentSetting, Config, Dispatch, Escalation, ManagerMode, OnBreach, Thresholds, WorktreeMode,
 };

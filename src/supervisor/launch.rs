@@ -25,7 +25,7 @@ use crate::state::{
 };
 use crate::task::{IdProblem, Task, check_id};
 use crate::tmux::{NewPane, Spawn, TmuxError, TmuxPort, WindowSpec, append_to};
-use crate::worker::{WrapperArgs, record_path};
+use crate::worker::{WorkspacePlan, WrapperArgs, plan_path, record_path};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LaunchError {
@@ -43,9 +43,9 @@ pub(crate) enum LaunchError {
     /// A link where the worktree, the log or the go file's folder goes (or not a file).
     #[error(transparent)]
     Refused(#[from] PathError),
-    /// The agent's hook settings could not be written.
+    /// A file the job needs before it starts (hook settings, workspace plan) could not be written.
     #[error("{0}")]
-    Settings(String),
+    Prepare(String),
 }
 
 /// A job whose worktree and log exist, with its pane's command worked out.
@@ -233,6 +233,43 @@ impl Launcher<'_> {
         )
     }
 
+    /// The workspace hooks' plan beside the job's record, when `[workspace]` has any for a
+    /// run. `after_create` runs once per worktree: until its marker exists.
+    fn workspace_plan(
+        &self,
+        record: &JobRecord,
+        task: &Task,
+    ) -> Result<Option<PathBuf>, LaunchError> {
+        let w = &self.config.workspace;
+        let created = match &record.worktree {
+            Some(_) if !w.after_create.is_empty() => {
+                let dir = self.paths.state.join("workspaces");
+                ensure_folder(&dir, FolderMode::Private)?;
+                Some(dir.join(format!("{}.created", safe_name(task.id()))))
+            }
+            _ => None,
+        };
+        let plan = WorkspacePlan {
+            after_create: if created.is_some() {
+                w.after_create.clone()
+            } else {
+                Vec::new()
+            },
+            created,
+            before_run: w.before_run.clone(),
+            after_run: w.after_run.clone(),
+            timeout_secs: w.hook_timeout.as_secs(),
+        };
+        if plan.is_empty() {
+            return Ok(None);
+        }
+        let path = plan_path(&self.paths.jobs, &record.job);
+        let bytes =
+            serde_json::to_vec_pretty(&plan).map_err(|e| LaunchError::Prepare(e.to_string()))?;
+        write_replace(&path, &bytes).map_err(|e| LaunchError::Prepare(e.to_string()))?;
+        Ok(Some(path))
+    }
+
     /// Where the job's hooks report.
     fn hooks<'r>(&'r self, record: &'r JobRecord) -> HookTarget<'r> {
         HookTarget {
@@ -292,7 +329,7 @@ impl Launcher<'_> {
                 &settings_path(&self.paths.jobs, &record.job),
                 claude_settings(&hooks).as_bytes(),
             )
-            .map_err(|e| LaunchError::Settings(e.to_string()))?;
+            .map_err(|e| LaunchError::Prepare(e.to_string()))?;
             for (k, v) in [
                 ("WARDEN_AGENT", kind.as_str().to_owned()),
                 (
@@ -315,12 +352,14 @@ impl Launcher<'_> {
             "WARDEN_ROOT".to_owned(),
             root.to_string_lossy().into_owned(),
         ));
+        let workspace = self.workspace_plan(record, task)?;
         let argv = WrapperArgs {
             job: record.job.clone(),
             record: record_path(&self.paths.jobs, &record.job),
             report: Some(self.paths.reports.clone()),
             go: Some(go),
             env: Vec::new(),
+            workspace,
             argv: record.argv.clone(),
         }
         .to_argv(self.exe);

@@ -465,6 +465,7 @@ impl Tier2Run<'_> {
             report: Some(self.paths.reports.clone()),
             go: None,
             env: child_env,
+            workspace: None,
             argv: argv.to_vec(),
         }
         .to_argv(self.exe);

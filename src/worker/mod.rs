@@ -15,5 +15,5 @@ pub(crate) use record::{WorkerRecord, read_record, record_path};
 pub(crate) use report::{Report, ReportKind, parse_report, send_report};
 pub(crate) use socket_dir::{check_socket_folder, socket_path};
 pub(crate) use stopper::Stopper;
-pub(crate) use workspace::{HookEnd, WorkspacePlan, plan_path, run_hook};
+pub(crate) use workspace::{HookEnd, HookEnv, WorkspacePlan, plan_path, run_hook};
 pub(crate) use wrapper::{WrapperArgs, run_worker, signal_name};

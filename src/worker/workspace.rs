@@ -41,7 +41,8 @@ pub(crate) fn plan_path(jobs: &Path, job: &str) -> PathBuf {
 
 /// The plan, or why it could not be read.
 pub(crate) fn read_plan(path: &Path) -> Result<WorkspacePlan, String> {
-    let text = std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
     serde_json::from_slice(&text).map_err(|e| format!("failed to read {}: {e}", path.display()))
 }
 
@@ -50,7 +51,18 @@ pub(crate) fn read_plan(path: &Path) -> Result<WorkspacePlan, String> {
 pub(crate) enum HookEnd {
     Ok,
     /// Its exit code (124 for a timeout, 127/126 when it could not start), and why.
-    Failed { code: i32, why: String },
+    Failed {
+        code: i32,
+        why: String,
+    },
+}
+
+/// Where and with what a hook runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HookEnv<'a> {
+    /// Its folder (the wrapper's own when `None`).
+    pub(crate) cwd: Option<&'a Path>,
+    pub(crate) vars: &'a [(&'a str, String)],
 }
 
 /// Runs one hook to its end or its timeout, printing what runs (the pane is the log).
@@ -58,20 +70,21 @@ pub(crate) fn run_hook(
     name: &str,
     argv: &[String],
     timeout: Duration,
-    env: &[(&str, String)],
+    env: HookEnv<'_>,
 ) -> HookEnd {
     let Some((program, rest)) = argv.split_first() else {
         return HookEnd::Ok;
     };
-    eprintln!(
-        "[warden] {name}: {}",
-        terminal_safe(&argv.join(" "))
-    );
-    let child = Command::new(program)
+    eprintln!("[warden] {name}: {}", terminal_safe(&argv.join(" ")));
+    let mut command = Command::new(program);
+    command
         .args(rest)
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .process_group(0)
-        .spawn();
+        .envs(env.vars.iter().map(|(k, v)| (*k, v)))
+        .process_group(0);
+    if let Some(cwd) = env.cwd {
+        command.current_dir(cwd);
+    }
+    let child = command.spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
@@ -145,21 +158,42 @@ mod tests {
     #[test]
     fn a_hook_ends_ok_failed_missing_or_timed_out() {
         let t = Duration::from_secs(5);
-        assert_eq!(run_hook("before_run", &argv(&["true"]), t, &[]), HookEnd::Ok);
-        assert_eq!(run_hook("before_run", &[], t, &[]), HookEnd::Ok);
+        assert_eq!(
+            run_hook("before_run", &argv(&["true"]), t, HookEnv::default()),
+            HookEnd::Ok
+        );
+        assert_eq!(
+            run_hook("before_run", &[], t, HookEnv::default()),
+            HookEnd::Ok
+        );
         assert!(matches!(
-            run_hook("before_run", &argv(&["sh", "-c", "exit 3"]), t, &[]),
+            run_hook(
+                "before_run",
+                &argv(&["sh", "-c", "exit 3"]),
+                t,
+                HookEnv::default()
+            ),
             HookEnd::Failed { code: 3, .. }
         ));
         assert!(matches!(
-            run_hook("after_create", &argv(&["/no/such/hook"]), t, &[]),
+            run_hook(
+                "after_create",
+                &argv(&["/no/such/hook"]),
+                t,
+                HookEnv::default()
+            ),
             HookEnd::Failed { code: 127, .. }
         ));
         let start = Instant::now();
         // A child of the hook is killed with it: the whole group goes.
         let slow = argv(&["sh", "-c", "sleep 30 & sleep 30"]);
         assert!(matches!(
-            run_hook("before_run", &slow, Duration::from_millis(300), &[]),
+            run_hook(
+                "before_run",
+                &slow,
+                Duration::from_millis(300),
+                HookEnv::default()
+            ),
             HookEnd::Failed { code: 124, .. }
         ));
         assert!(start.elapsed() < Duration::from_secs(5));
@@ -167,7 +201,10 @@ mod tests {
             "after_run",
             &argv(&["sh", "-c", "test \"$WARDEN_JOB_END\" = 'exit 3'"]),
             t,
-            &[("WARDEN_JOB_END", "exit 3".to_owned())],
+            HookEnv {
+                cwd: None,
+                vars: &[("WARDEN_JOB_END", "exit 3".to_owned())],
+            },
         );
         assert_eq!(env, HookEnd::Ok);
     }

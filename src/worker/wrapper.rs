@@ -20,6 +20,7 @@ use signal_hook::iterator::Signals;
 
 use super::record::{WORKER_RECORD_VERSION, WorkerRecord, write_record};
 use super::report::{Report, ReportKind, send_report};
+use super::workspace::{HookEnd, HookEnv, WorkspacePlan, read_plan, run_hook};
 use crate::escape::terminal_safe;
 use crate::register::JobEnd;
 
@@ -36,6 +37,8 @@ pub(crate) struct WrapperArgs {
     pub(crate) go: Option<PathBuf>,
     /// Set in the child's environment (for PATH, which tmux replaces in a new pane).
     pub(crate) env: Vec<(String, String)>,
+    /// The workspace hooks to run around the agent (`[workspace]`), if any.
+    pub(crate) workspace: Option<PathBuf>,
     pub(crate) argv: Vec<String>,
 }
 
@@ -59,6 +62,9 @@ impl WrapperArgs {
         }
         for (k, v) in &self.env {
             out.extend(["--env".to_owned(), format!("{k}={v}")]);
+        }
+        if let Some(plan) = &self.workspace {
+            out.extend(["--workspace".to_owned(), path(plan)]);
         }
         out.push("--".to_owned());
         out.extend(self.argv.iter().cloned());
@@ -135,6 +141,30 @@ fn record(args: &WrapperArgs, rec: &WorkerRecord, kind: ReportKind) {
     }
 }
 
+/// The job ends before its agent ran: not an attempt.
+fn not_started(args: &WrapperArgs, rec: &mut WorkerRecord, reason: String) -> i32 {
+    rec.ended_at = Some(Utc::now());
+    rec.end = Some(JobEnd::NotStarted { reason });
+    record(args, rec, ReportKind::Exited);
+    NOT_RELEASED
+}
+
+/// `after_run`, whatever the attempt's end (in `WARDEN_JOB_END`); a failure is only told.
+fn after_run(plan: &WorkspacePlan, rec: &WorkerRecord, timeout: Duration) {
+    let end = rec
+        .end
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), ToString::to_string);
+    let vars = [("WARDEN_JOB_END", end)];
+    let env = HookEnv {
+        cwd: None,
+        vars: &vars,
+    };
+    if let HookEnd::Failed { why, .. } = run_hook("after_run", &plan.after_run, timeout, env) {
+        eprintln!("[warden] {}", terminal_safe(&why));
+    }
+}
+
 /// Runs the job; returns the exit code to leave with (after re-raising a signal death).
 pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
     let released = args
@@ -156,15 +186,51 @@ pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
             "warden: job {} was never released by the supervisor; its agent is not started",
             args.job
         );
+        let reason = format!(
+            "the supervisor did not release it within {}s",
+            GO_TIMEOUT.as_secs()
+        );
+        return not_started(args, &mut rec, reason);
+    }
+    let plan = match args.workspace.as_deref().map(read_plan).transpose() {
+        Ok(plan) => plan.unwrap_or_default(),
+        Err(why) => {
+            eprintln!("warden: {}", terminal_safe(&why));
+            return not_started(args, &mut rec, why);
+        }
+    };
+    let timeout = Duration::from_secs(plan.timeout_secs);
+    if let Some(created) = plan.created.as_deref().filter(|c| !c.exists())
+        && !plan.after_create.is_empty()
+    {
+        match run_hook(
+            "after_create",
+            &plan.after_create,
+            timeout,
+            HookEnv::default(),
+        ) {
+            // Once it succeeded it is not run again for this worktree.
+            HookEnd::Ok => {
+                if let Err(e) = std::fs::write(created, b"") {
+                    eprintln!("warden: failed to write {}: {e}", created.display());
+                }
+            }
+            HookEnd::Failed { why, .. } => {
+                eprintln!("[warden] {}", terminal_safe(&why));
+                return not_started(args, &mut rec, why);
+            }
+        }
+    }
+    if let HookEnd::Failed { code, why } =
+        run_hook("before_run", &plan.before_run, timeout, HookEnv::default())
+    {
+        // This attempt failed: its agent never runs.
+        eprintln!("[warden] {}; the agent is not started", terminal_safe(&why));
         rec.ended_at = Some(Utc::now());
-        rec.end = Some(JobEnd::NotStarted {
-            reason: format!(
-                "the supervisor did not release it within {}s",
-                GO_TIMEOUT.as_secs()
-            ),
-        });
+        rec.end = Some(JobEnd::Exited { code });
         record(args, &rec, ReportKind::Exited);
-        return NOT_RELEASED;
+        after_run(&plan, &rec, timeout);
+        return code;
     }
     let Some((program, rest)) = args.argv.split_first() else {
         eprintln!("warden: run-worker needs a command after --");
@@ -239,6 +305,7 @@ pub(crate) fn run_worker(args: &WrapperArgs) -> i32 {
         handle.close();
         let _ = thread.join();
     }
+    after_run(&plan, &rec, timeout);
     let end = rec.end.as_ref();
     eprintln!(
         "\r\n[warden] job {} {}",
@@ -295,6 +362,7 @@ mod tests {
             report: Some("/r/.warden/reports.sock".into()),
             go: Some("/r/.warden/jobs/j000001.go".into()),
             env: vec![("PATH".into(), "/opt/warden/bin:/usr/bin".into())],
+            workspace: Some("/r/.warden/jobs/j000001.workspace.json".into()),
             argv: vec!["agent".into(), "--".into(), "it's; $(x)".into()],
         };
         let argv = args.to_argv(Path::new("/bin/warden"));
@@ -305,6 +373,7 @@ mod tests {
             report,
             go,
             env,
+            workspace,
             argv,
         } = cli.command
         else {
@@ -318,6 +387,7 @@ mod tests {
                 report,
                 go,
                 env: args.env.clone(),
+                workspace,
                 argv
             },
             args

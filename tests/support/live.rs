@@ -107,8 +107,12 @@ impl Live {
     /// `warden ARGS` in the repository, on this test's tmux server, with the real clock.
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = self.repo.command(args);
+        // The fake agent's transcripts go in the test's own folder, removed with it.
+        let tmp = self.repo.path(".tmp");
+        let _ = std::fs::create_dir_all(&tmp);
         cmd.env_remove("WARDEN_FAKE_NOW")
-            .env("WARDEN_TMUX_SOCKET", &self.socket);
+            .env("WARDEN_TMUX_SOCKET", &self.socket)
+            .env("TMPDIR", tmp);
         cmd
     }
 
