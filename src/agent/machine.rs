@@ -25,6 +25,7 @@
 use chrono::{DateTime, Utc};
 
 use super::event::{EventName, HookEvent, NotificationType, StopErrorType};
+use super::model::limit_reset;
 use super::model::{AGENT_FORMAT_VERSION, AgentKind, AgentRecord, AgentState};
 
 /// What an event does to the state, given the state before it.
@@ -139,6 +140,7 @@ pub(crate) fn apply(
         EventName::StopFailure => {
             next.error_type = event.error_type.as_ref().map(|t| t.as_str().to_owned());
             next.error.clone_from(&event.error);
+            next.resets_at = event.error.as_deref().and_then(limit_reset);
         }
         _ => {}
     }

@@ -113,6 +113,9 @@ pub(crate) struct AgentRecord {
     pub(crate) error_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
+    /// When a usage limit resets, when the agent said (`…limit reached|<unix seconds>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) resets_at: Option<DateTime<Utc>>,
 }
 
 impl AgentRecord {
@@ -135,8 +138,25 @@ impl AgentRecord {
             notification: None,
             error_type: None,
             error: None,
+            resets_at: None,
         }
     }
+}
+
+/// The reset time in a usage-limit text: Claude Code's documented
+/// `Claude AI usage limit reached|<unix seconds>`. Any other wording gives none (warden
+/// then holds until the agent leaves the limit, see `docs/agents.md`).
+pub(crate) fn limit_reset(text: &str) -> Option<DateTime<Utc>> {
+    let (_, tail) = text.rsplit_once('|')?;
+    let digits: String = tail
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if !(9..=11).contains(&digits.len()) {
+        return None;
+    }
+    DateTime::from_timestamp(digits.parse().ok()?, 0)
 }
 
 /// `.warden/jobs/<job>.agent.json`.

@@ -136,6 +136,9 @@ pub(crate) struct Dispatch {
     pub(crate) max_runtime: Option<HumanDuration>,
     /// With `stop`, a job past `max_runtime` is stopped.
     pub(crate) on_overtime: OnBreach,
+    /// Once an agent's usage limit resets, type `continue` into its pane (and expect the
+    /// prompt submission within `confirm_within`).
+    pub(crate) resume_after_limit: bool,
 }
 
 impl Default for Dispatch {
@@ -154,6 +157,7 @@ impl Default for Dispatch {
             on_ineligible: OnBreach::Signal,
             max_runtime: None,
             on_overtime: OnBreach::Signal,
+            resume_after_limit: false,
         }
     }
 }

@@ -20,7 +20,9 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use observations::{Observations, RegisterProblem, RuntimeHealth, Trouble, Unwritable};
+pub(crate) use observations::{
+    Observations, RegisterProblem, RuntimeHealth, Trouble, Unconfirmed, Unwritable, UsageLimit,
+};
 pub(crate) use run::detect;
 #[cfg(test)]
 pub(crate) use signal::Evidence;

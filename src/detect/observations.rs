@@ -33,6 +33,30 @@ pub(crate) struct RuntimeHealth {
     pub(crate) tmux_gone: Option<Trouble>,
     /// Saving the register fails, since then, with the path and the OS error.
     pub(crate) unwritable: Option<Unwritable>,
+    /// Agents' usage limits in force: no new job of that kind is dispatched meanwhile.
+    pub(crate) limits: Vec<UsageLimit>,
+    /// `continue` typed into a rate-limited agent after its reset, with no prompt
+    /// submission since within `confirm_within`.
+    pub(crate) unconfirmed: Vec<Unconfirmed>,
+}
+
+/// An agent hit its provider's usage limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UsageLimit {
+    pub(crate) kind: crate::agent::AgentKind,
+    pub(crate) job: String,
+    pub(crate) task: String,
+    pub(crate) since: DateTime<Utc>,
+    /// When it resets, when the agent said; else until the agent leaves the limit.
+    pub(crate) until: Option<DateTime<Utc>>,
+}
+
+/// A line typed into an agent that no prompt submission confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unconfirmed {
+    pub(crate) job: String,
+    pub(crate) task: String,
+    pub(crate) typed_at: DateTime<Utc>,
 }
 
 /// A condition with its start and the error that shows it.

@@ -252,6 +252,7 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "awaiting_review",
             "task_ineligible",
             "job_overtime",
+            "agent_rate_limited",
         ]
     );
     for code in SignalCode::ALL {

@@ -22,7 +22,64 @@ fn signal(
     }
 }
 
+/// Usage limits in force, and `continue` typed after a reset that no prompt confirmed.
+fn limits(obs: &Observations<'_>, out: &mut Vec<Signal>) {
+    for l in &obs.runtime.limits {
+        let until = l.until.map_or_else(
+            || "until it resumes".to_owned(),
+            |u| {
+                format!(
+                    "until {} (when it resets)",
+                    u.format("%Y-%m-%d %H:%M:%S UTC")
+                )
+            },
+        );
+        out.push(Signal {
+            code: SignalCode::AgentRateLimited,
+            severity: SignalCode::AgentRateLimited.severity(),
+            subject: Subject::Worker(l.job.clone()),
+            task: Some(l.task.clone()),
+            message: format!(
+                "{} hit its usage limit ({} on {}); no new {} job is dispatched {until}",
+                l.kind, l.job, l.task, l.kind
+            ),
+            evidence: Evidence {
+                job: Some(l.job.clone()),
+                detail: l.until.map(|u| format!("resets at {}", u.to_rfc3339())),
+                ..Evidence::default()
+            },
+            since: l.since,
+        });
+    }
+    let within = obs.thresholds.confirm_within;
+    for u in obs
+        .runtime
+        .unconfirmed
+        .iter()
+        .filter(|u| obs.reached(u.typed_at, within))
+    {
+        out.push(Signal {
+            code: SignalCode::DispatchUnconfirmed,
+            severity: SignalCode::DispatchUnconfirmed.severity(),
+            subject: Subject::Worker(u.job.clone()),
+            task: Some(u.task.clone()),
+            message: format!(
+                "{} ({}) was sent `continue` after its usage limit reset and submitted no prompt within {within}",
+                u.job, u.task
+            ),
+            evidence: Evidence {
+                job: Some(u.job.clone()),
+                measured: Some(obs.secs_since(u.typed_at)),
+                threshold: Some(within.as_secs()),
+                ..Evidence::default()
+            },
+            since: u.typed_at,
+        });
+    }
+}
+
 pub(crate) fn detect_runtime(obs: &Observations<'_>, out: &mut Vec<Signal>) {
+    limits(obs, out);
     let health = obs.runtime;
     if let Some(gone) = &health.tmux_gone {
         out.push(signal(

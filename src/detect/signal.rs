@@ -91,10 +91,13 @@ pub(crate) enum SignalCode {
     TaskIneligible,
     /// A job has run longer than `dispatch.max_runtime`.
     JobOvertime,
+    /// An agent hit its provider's usage limit: no new job of its kind is dispatched until
+    /// the limit resets.
+    AgentRateLimited,
 }
 
 impl SignalCode {
-    pub(crate) const ALL: [Self; 24] = [
+    pub(crate) const ALL: [Self; 25] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
@@ -119,6 +122,7 @@ impl SignalCode {
         Self::AwaitingReview,
         Self::TaskIneligible,
         Self::JobOvertime,
+        Self::AgentRateLimited,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -147,6 +151,7 @@ impl SignalCode {
             Self::AwaitingReview => "awaiting_review",
             Self::TaskIneligible => "task_ineligible",
             Self::JobOvertime => "job_overtime",
+            Self::AgentRateLimited => "agent_rate_limited",
         }
     }
 

@@ -45,6 +45,14 @@ pub(crate) fn build_snapshot(
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
+    let limit_hold = obs.runtime.limits.first().map(|l| match l.until {
+        Some(u) => format!(
+            "usage limit: {} until {}",
+            l.kind,
+            u.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        None => format!("usage limit: {} until it resumes", l.kind),
+    });
     let mut counts = Counts::default();
     let tasks = obs
         .tasks
@@ -68,7 +76,11 @@ pub(crate) fn build_snapshot(
                 dispatchable: position.contains_key(t.id()),
                 hold: (!t.status().is_terminal())
                     .then(|| obs.holds.get(t.id()).map(ToString::to_string))
-                    .flatten(),
+                    .flatten()
+                    .or_else(|| {
+                        // Queued, but a usage limit holds every new job of its agent.
+                        position.get(t.id()).and(limit_hold.clone())
+                    }),
                 worker: obs
                     .register
                     .and_then(|r| r.live_jobs().find(|j| j.task == t.id()))

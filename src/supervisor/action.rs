@@ -188,6 +188,12 @@ pub(crate) enum Action {
         task: String,
         state: crate::agent::AgentState,
     },
+    /// Type a line into a live job's pane, as a person would (`continue` after a usage
+    /// limit reset).
+    TypeLine {
+        job: String,
+        text: String,
+    },
     /// An agent needs a person (or failed): the log, attached clients, and
     /// `notify_command` with the task, the state and the agent's message in its environment.
     AgentNotice {

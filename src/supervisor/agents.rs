@@ -28,6 +28,8 @@ pub(crate) struct Agents {
     pub(crate) records: BTreeMap<String, AgentRecord>,
     /// Tasks whose `awaiting_review` a person was told of, until it clears.
     reviews_told: BTreeSet<String>,
+    /// The usage limits the agents hit.
+    pub(crate) limits: super::limits::Limits,
 }
 
 fn message(task: &str, record: &AgentRecord, notice: Notice) -> String {
@@ -100,6 +102,7 @@ impl Agents {
         self.records
             .retain(|job, _| live.contains_key(job.as_str()));
         changed |= self.records.len() != before;
+        self.limits.observe(&self.records, register);
         (actions, changed)
     }
 

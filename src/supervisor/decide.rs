@@ -416,15 +416,7 @@ fn finish_pass(state: &mut State, mode: &PassMode, now: Now) -> Vec<Action> {
     match mode {
         PassMode::Heartbeat | PassMode::Once => {
             let mut actions = reap(state);
-            if let Some(pass) = &state.passes.current {
-                actions.extend(state.agents.reviews(pass.signals()));
-                actions.extend(state.stop.breaches(
-                    &mut state.jobs,
-                    pass.signals(),
-                    &state.config.dispatch,
-                    now,
-                ));
-            }
+            actions.extend(super::after_pass::heartbeat_extras(state, now));
             actions.push(Action::Tier2 {
                 mode: step(false),
                 dry_run: None,

@@ -39,6 +39,11 @@ pub(crate) enum Closed {
         failures: u32,
         error: String,
     },
+    /// The agent the jobs run hit its usage limit (until then, or until it resumes).
+    UsageLimit {
+        kind: AgentKind,
+        until: Option<DateTime<Utc>>,
+    },
 }
 
 impl fmt::Display for Closed {
@@ -49,6 +54,14 @@ impl fmt::Display for Closed {
             Self::TmuxGone => f.write_str("the tmux server is gone"),
             Self::StateUnwritable { path } => write!(f, "{path} cannot be saved"),
             Self::Stopping => f.write_str("the supervisor is stopping"),
+            Self::UsageLimit { kind, until } => match until {
+                Some(u) => write!(
+                    f,
+                    "{kind} hit its usage limit; it resets at {}",
+                    u.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                None => write!(f, "{kind} hit its usage limit; waiting for it to resume"),
+            },
             Self::LaunchHold { failures, error } => write!(
                 f,
                 "{failures} launch{} failed before the agent started ({error}); backing off",
@@ -76,6 +89,14 @@ pub(crate) fn gate(state: &State, explicit: bool, now: Now) -> Result<(), Closed
         return Err(Closed::StateUnwritable {
             path: u.path.display().to_string(),
         });
+    }
+    // A usage limit holds new jobs of that agent; `warden dispatch` is a person's choice.
+    if !explicit
+        && let Some(kind) =
+            expected_agent(state.config.dispatch.agent, &state.config.dispatch.command)
+        && let Some(until) = state.agents.limits.holds(kind, now.wall)
+    {
+        return Err(Closed::UsageLimit { kind, until });
     }
     if let Some(hold) = &state.jobs.launch_hold
         && !explicit

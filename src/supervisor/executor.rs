@@ -16,6 +16,7 @@ use super::action::{
 use super::agent_reader::AgentReader;
 use super::event::Now;
 use super::launch::Launcher;
+use super::notifier::run_notify_command;
 use super::protocol::Response;
 use super::state::State;
 use crate::config::{Overrides, load};
@@ -99,7 +100,9 @@ impl Executor {
                 })
             }
             Action::RunPass { mode, dispatched } => {
-                let runtime = state.health.runtime();
+                let mut runtime = state.health.runtime();
+                runtime.limits = state.agents.limits.in_force(now.wall);
+                runtime.unconfirmed = state.agents.limits.unconfirmed();
                 let pass = Box::new(self.tier1.pass_with(
                     now.wall,
                     state.jobs.register.as_ref(),
@@ -188,7 +191,7 @@ impl Executor {
                 let message = terminal_safe(&message);
                 tracing::warn!("{message}");
                 self.notify(state, &message);
-                run_notify_command(&state.config.escalation.notify_command, &message);
+                run_notify_command(&state.config.escalation.notify_command, &message, &[]);
                 None
             }
             Action::ReadAgents { publish } => Some(Fact::AgentsRead {
@@ -197,31 +200,10 @@ impl Executor {
                     .read(&state.paths.jobs, state.jobs.register.as_ref().ok()),
                 publish,
             }),
-            Action::MarkWindow {
-                job,
-                task,
-                state: agent,
-            } => {
-                self.mark_window(state, &job, &task, agent);
-                None
-            }
-            Action::AgentNotice {
-                job,
-                task,
-                notice,
-                message,
-            } => {
-                // The agent's own words: escaped before a terminal or tmux sees them.
-                let message = terminal_safe(&message).into_owned();
-                tracing::warn!("{message}");
-                self.notify(state, &message);
-                let env = [
-                    ("WARDEN_TASK", terminal_safe(&task).into_owned()),
-                    ("WARDEN_JOB", job.unwrap_or_default()),
-                    ("WARDEN_AGENT_STATE", notice.as_str().to_owned()),
-                    ("WARDEN_AGENT_MESSAGE", message.clone()),
-                ];
-                run_notify_command_with(&state.config.escalation.notify_command, &message, &env);
+            action @ (Action::MarkWindow { .. }
+            | Action::AgentNotice { .. }
+            | Action::TypeLine { .. }) => {
+                self.agent_action(action, state);
                 None
             }
             Action::Log { level, message } => {
@@ -435,34 +417,7 @@ impl Executor {
 
     /// A message in the status line of attached clients; never fails the caller, and is
     /// skipped while tmux does not answer (each try would cost a timeout).
-    /// Renames a worker's window after its agent's state; only where a window holds one
-    /// worker (the windows layout), and only a pane warden made.
-    fn mark_window(&self, state: &State, job: &str, task: &str, agent: crate::agent::AgentState) {
-        if state.layout.workers != crate::layout::WorkerPlacement::Windows {
-            return;
-        }
-        let Some(pane) = state
-            .jobs
-            .register
-            .as_ref()
-            .ok()
-            .and_then(|r| r.jobs.iter().find(|j| j.job == job && j.is_live()))
-            .and_then(|j| j.pane.clone())
-        else {
-            return;
-        };
-        let name = format!(
-            "{}-{}{}",
-            state.layout.worker_window_prefix,
-            crate::dispatch::safe_name(task),
-            super::agents::window_mark(agent)
-        );
-        if let Err(e) = self.port.rename_window(&pane, &name) {
-            tracing::debug!("failed to rename the window of {job}: {e}");
-        }
-    }
-
-    fn notify(&self, state: &State, message: &str) {
+    pub(super) fn notify(&self, state: &State, message: &str) {
         if state.health.tmux_ok() {
             let _ = self.port.display_message(&state.paths.session, message);
         }
@@ -526,32 +481,5 @@ impl Executor {
             let _ = out.flush();
         }
         state.passes.last = Some(snapshot.clone());
-    }
-}
-
-/// `notify_command` with the message as its last argument, reaped on a thread: a slow or
-/// hung notifier never blocks the loop.
-fn run_notify_command(command: &[String], message: &str) {
-    run_notify_command_with(command, message, &[]);
-}
-
-/// `run_notify_command` with more in the notifier's environment.
-fn run_notify_command_with(command: &[String], message: &str, env: &[(&str, String)]) {
-    let Some((program, args)) = command.split_first() else {
-        return;
-    };
-    let child = std::process::Command::new(program)
-        .args(args)
-        .arg(message)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    match child {
-        Ok(mut c) => {
-            std::thread::spawn(move || c.wait());
-        }
-        Err(e) => tracing::warn!("failed to run notify command {program}: {e}"),
     }
 }

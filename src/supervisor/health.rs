@@ -153,6 +153,7 @@ impl Health {
             tmux_failing: self.tmux_failing.clone(),
             tmux_gone: self.tmux_gone.clone(),
             unwritable: self.unwritable.clone(),
+            ..RuntimeHealth::default()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! reach it through its lock and its control socket.
 
 mod action;
+mod after_pass;
 mod agent_reader;
 mod agents;
 mod control;
@@ -10,12 +11,15 @@ mod deliveries;
 mod dispatch;
 mod event;
 mod executor;
+mod executor_agents;
 mod executor_tier2;
 mod health;
 mod jobs;
 mod launch;
+mod limits;
 mod lock;
 mod managers;
+mod notifier;
 mod pack;
 mod paths;
 mod protocol;

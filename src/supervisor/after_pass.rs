@@ -1,0 +1,35 @@
+//! What a heartbeat does besides dispatch and Tier 2, once its pass is known: tell a person
+//! of tasks that start awaiting review, stop the jobs `on_ineligible`/`on_overtime` say to
+//! stop, and type `continue` into agents whose usage limit reset. Pure.
+
+use super::action::Action;
+use super::event::Now;
+use super::limits::Resume;
+use super::state::State;
+
+#[must_use]
+pub(crate) fn heartbeat_extras(state: &mut State, now: Now) -> Vec<Action> {
+    let Some(pass) = &state.passes.current else {
+        return Vec::new();
+    };
+    let mut actions = state.agents.reviews(pass.signals());
+    actions.extend(state.stop.breaches(
+        &mut state.jobs,
+        pass.signals(),
+        &state.config.dispatch,
+        now,
+    ));
+    let opts = Resume {
+        enabled: state.config.dispatch.resume_after_limit,
+        dry_run: state.config.escalation.dry_run,
+        confirm_within: state.config.thresholds.confirm_within,
+    };
+    let agents = &mut state.agents;
+    actions.extend(agents.limits.resume(
+        &agents.records,
+        state.jobs.register.as_ref().ok(),
+        opts,
+        now.wall,
+    ));
+    actions
+}
