@@ -13,6 +13,6 @@ mod settings;
 pub(crate) use expect::{AGENT_SETTINGS, CODEX_NOTIFY, codex_notify, expected_agent};
 pub(crate) use hook::hook_main;
 pub(crate) use model::{
-    AgentKind, AgentRecord, AgentState, agent_path, limit_reset, read_agent_record, settings_path,
+    AgentKind, AgentRecord, AgentState, agent_path, read_agent_record, settings_path,
 };
 pub(crate) use settings::{HookTarget, claude_settings, codex_notify_argv};

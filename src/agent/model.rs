@@ -195,3 +195,19 @@ pub(crate) fn read_agent_record(jobs: &Path, job: &str) -> Option<AgentRecord> {
     let record: AgentRecord = serde_json::from_slice(&bytes).ok()?;
     (record.format_version == AGENT_FORMAT_VERSION && record.job == job).then_some(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reset_time_is_read_from_the_documented_limit_text() {
+        assert_eq!(
+            limit_reset("Claude AI usage limit reached|1764000000"),
+            DateTime::from_timestamp(1_764_000_000, 0)
+        );
+        assert_eq!(limit_reset("Claude AI usage limit reached"), None);
+        assert_eq!(limit_reset("5-hour limit reached ∙ resets 3pm"), None);
+        assert_eq!(limit_reset("limit|12"), None, "not a time");
+    }
+}

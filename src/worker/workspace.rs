@@ -112,10 +112,7 @@ pub(crate) fn run_hook(
                     },
                     (None, sig) => HookEnd::Failed {
                         code: 128 + sig.unwrap_or(0),
-                        why: format!(
-                            "{name} was killed by {}",
-                            super::wrapper::signal_name(sig.unwrap_or(0))
-                        ),
+                        why: format!("{name} was killed by signal {}", sig.unwrap_or(0)),
                     },
                 };
             }
