@@ -63,3 +63,39 @@ fn a_retry_prompt_carries_the_previous_end_and_output() {
     // Nothing of the second attempt's own output is in its prompt: it was written first.
     assert!(!two.contains(&format!("[warden] job {second}")), "{two}");
 }
+
+#[test]
+fn a_prompt_argument_too_long_for_tmux_fails_the_launch_not_the_attempt() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"scripts/fake-agent\", \"ok\", \"0\", \"--\", \"{prompt}\"]\n[heartbeat]\ninterval = \"1s\"\n",
+    );
+    live.repo.write(
+        "tasks/short.md",
+        "---\nid: short\nstatus: ready\n---\nA short body.\n",
+    );
+    live.repo.write(
+        "tasks/long.md",
+        format!(
+            "---\nid: long\nstatus: ready\n---\n{}\n",
+            "a long line of the task\n".repeat(800)
+        ),
+    );
+    live.up(&[]);
+    live.wait_for("both first jobs to end", WAIT, |l| {
+        ["short", "long"]
+            .iter()
+            .all(|t| l.jobs(t).first().is_some_and(Live::ended))
+    });
+    let long = &live.jobs("long")[0];
+    assert_eq!(long["end"]["kind"], "not_started", "{long}");
+    let reason = long["end"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("{prompt_file}"), "{reason}");
+    // The short prompt reached its agent as one argument.
+    let short = &live.jobs("short")[0];
+    assert_eq!(short["end"]["kind"], "exited", "{short}");
+    let log = live.repo.read("tasks/logs/dispatch-short.log");
+    assert!(
+        log.contains("argv[4]='You are working on task short"),
+        "{log}"
+    );
+}
