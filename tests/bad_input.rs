@@ -370,3 +370,62 @@ fn overlong_durations_in_flags_and_environment_are_usage_errors() {
         assert_eq!(run.code, 2, "{value}: {}", run.stderr);
     }
 }
+
+#[test]
+fn check_shows_a_broken_prompt_template_with_its_path_and_line() {
+    let repo = Repo::new();
+    repo.write(
+        "warden.toml",
+        "[dispatch]\nprompt_template = \"templates/prompt.md\"\n",
+    );
+    // An unknown variable on line 3.
+    repo.write(
+        "templates/prompt.md",
+        "Task {{ task.id }}\n\nFix {{ task.tilte }} now.\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("error[prompt_template_invalid]: ")
+            && run.stdout.contains("templates/prompt.md:3: ")
+            && run.stdout.contains("`task.tilte`"),
+        "{}",
+        run.stdout
+    );
+    // A syntax error, in the JSON report too.
+    repo.write(
+        "templates/prompt.md",
+        "ok\n{% if task.id %}\nnever closed\n",
+    );
+    let run = repo.run(&["check", "--json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let problem = &report["problems"][0];
+    assert_eq!(problem["code"], "prompt_template_invalid", "{report}");
+    assert!(
+        problem["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("templates/prompt.md"))
+    );
+    assert!(problem["line"].as_u64().is_some(), "{report}");
+    // `previous` is null on a first attempt: using it unguarded is refused too.
+    repo.write("templates/prompt.md", "{{ previous.end }}\n");
+    assert_eq!(repo.run(&["check"]).code, 3);
+    // A missing template names its path.
+    std::fs::remove_file(repo.path("templates/prompt.md")).expect("rm");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.contains("templates/prompt.md: "),
+        "{}",
+        run.stdout
+    );
+    // A good one passes, and no template at all is the built-in one.
+    repo.write(
+        "templates/prompt.md",
+        "{{ task.title }}\n{% if previous %}{{ previous.log_tail }}{% endif %}\n",
+    );
+    assert_eq!(repo.run(&["check"]).code, 0);
+    repo.write("warden.toml", "");
+    assert_eq!(repo.run(&["check"]).code, 0);
+}

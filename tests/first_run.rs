@@ -22,6 +22,7 @@ fn init_then_check_and_doctor_pass_and_a_second_init_changes_nothing() {
     for needle in [
         "wrote    warden.toml",
         "wrote    scripts/dispatch",
+        "wrote    templates/prompt.md",
         "wrote    .gitignore",
         "wrote    justfile",
     ] {
@@ -37,10 +38,16 @@ fn init_then_check_and_doctor_pass_and_a_second_init_changes_nothing() {
         assert!(dispatch.contains(example), "{example}");
     }
     let snapshot = |r: &Repo| -> Vec<(String, Vec<u8>)> {
-        ["warden.toml", "scripts/dispatch", ".gitignore", "justfile"]
-            .iter()
-            .map(|f| ((*f).to_owned(), std::fs::read(r.path(f)).expect("file")))
-            .collect()
+        [
+            "warden.toml",
+            "scripts/dispatch",
+            "templates/prompt.md",
+            ".gitignore",
+            "justfile",
+        ]
+        .iter()
+        .map(|f| ((*f).to_owned(), std::fs::read(r.path(f)).expect("file")))
+        .collect()
     };
     let before = snapshot(&repo);
 

@@ -1,6 +1,7 @@
 //! `warden check [--json]`: validates the config and every task file, for CI and
 //! pre-commit hooks. Problems are task files that cannot be read, missing dependencies,
-//! dependency cycles and an unreadable register; unknown config keys are warnings.
+//! dependency cycles, an unreadable register and a prompt template that does not render;
+//! unknown config keys are warnings.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -63,6 +64,16 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
             line: None,
             message: e.to_string(),
         });
+    // A broken prompt template fails every launch: shown here, before any dispatch.
+    let template_problem = crate::supervisor::read_template(&loaded.root, &loaded.config)
+        .and_then(|t| crate::dispatch::check_prompt(&t.text, &t.name))
+        .err()
+        .map(|e| Finding {
+            code: "prompt_template_invalid",
+            path: Some(e.name),
+            line: e.line,
+            message: e.message,
+        });
     let problems: Vec<Finding> = pass
         .signals()
         .iter()
@@ -82,6 +93,7 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
             },
         })
         .chain(policy_problem)
+        .chain(template_problem)
         .collect();
     let report = Report {
         ok: problems.is_empty(),

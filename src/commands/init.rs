@@ -123,6 +123,15 @@ pub(crate) fn run(root: &Path, force: bool, agent: InitAgent) -> Result<ExitCode
     let lines = [
         create(root, "warden.toml", &config, force, false)?,
         create(root, "scripts/dispatch", dispatch, force, true)?,
+        // The repository's own copy of the built-in prompt, to edit and then name in
+        // `dispatch.prompt_template`.
+        create(
+            root,
+            "templates/prompt.md",
+            crate::dispatch::DEFAULT_TEMPLATE,
+            force,
+            false,
+        )?,
         append(
             root,
             ".gitignore",

@@ -110,8 +110,11 @@ pub(crate) enum OnBreach {
 #[serde(default)]
 pub(crate) struct Dispatch {
     /// The dispatch argv; placeholders `{task}`, `{task_file}`, `{worktree}`, `{job}`,
-    /// `{attempt}`, `{agent_settings}`, `{codex_notify}`.
+    /// `{attempt}`, `{agent_settings}`, `{codex_notify}`, `{prompt_file}`, `{prompt}`.
     pub(crate) command: Vec<String>,
+    /// The job's prompt template, relative to the repository root; `None`: the built-in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) prompt_template: Option<PathBuf>,
     /// The agent the command runs: its jobs are expected to report through `warden hook`.
     pub(crate) agent: AgentSetting,
     /// At most this many workers run at once.
@@ -145,6 +148,7 @@ impl Default for Dispatch {
     fn default() -> Self {
         Self {
             command: vec!["scripts/dispatch".to_owned(), "{task}".to_owned()],
+            prompt_template: None,
             agent: AgentSetting::None,
             max_workers: 2,
             worktree: WorktreeMode::None,

@@ -17,7 +17,7 @@ use super::paths::RuntimePaths;
 use super::protocol::Refusal;
 use super::state::State;
 use crate::config::{Config, WorktreeMode};
-use crate::dispatch::{Placeholders, next_attempt};
+use crate::dispatch::{PROMPT_FILE, Placeholders, next_attempt, prompt_path};
 use crate::heartbeat::Pass;
 use crate::register::JobRecord;
 use crate::task::Task;
@@ -124,30 +124,11 @@ pub(crate) fn job_record(
         WorktreeMode::Git => Some(paths.worktree_for(task.id())),
         WorktreeMode::None => None,
     };
-    let task_file = paths.root.join(&task.path);
     let cwd = worktree.clone().unwrap_or_else(|| paths.root.clone());
     let agent = expected_agent(config.dispatch.agent, &config.dispatch.command);
-    let hooks = HookTarget {
-        exe,
-        kind: agent.unwrap_or(AgentKind::Unknown),
-        job,
-        state: &paths.state,
-        socket: &paths.reports,
-    };
-    let values = Placeholders::new(
-        task.id(),
-        &task_file.to_string_lossy(),
-        &cwd.to_string_lossy(),
-        job,
-        attempt,
-    )
-    .with(
-        AGENT_SETTINGS,
-        settings_path(&paths.jobs, job)
-            .to_string_lossy()
-            .into_owned(),
-    )
-    .with(CODEX_NOTIFY, codex_notify(&hooks));
+    // `{prompt}` stays as written here: its text is rendered at launch, and the register
+    // keeps the argv without it.
+    let values = placeholders(paths, exe, task, job, attempt, &cwd, agent);
     let mut argv = values.expand_argv(&config.dispatch.command);
     resolve_program(&paths.root, &mut argv);
     JobRecord {
@@ -169,9 +150,46 @@ pub(crate) fn job_record(
     }
 }
 
+/// The dispatch argv's values for one job, all but `{prompt}`.
+pub(crate) fn placeholders(
+    paths: &RuntimePaths,
+    exe: &std::path::Path,
+    task: &Task,
+    job: &str,
+    attempt: u32,
+    cwd: &std::path::Path,
+    agent: Option<AgentKind>,
+) -> Placeholders {
+    let hooks = HookTarget {
+        exe,
+        kind: agent.unwrap_or(AgentKind::Unknown),
+        job,
+        state: &paths.state,
+        socket: &paths.reports,
+    };
+    Placeholders::new(
+        task.id(),
+        &paths.root.join(&task.path).to_string_lossy(),
+        &cwd.to_string_lossy(),
+        job,
+        attempt,
+    )
+    .with(
+        AGENT_SETTINGS,
+        settings_path(&paths.jobs, job)
+            .to_string_lossy()
+            .into_owned(),
+    )
+    .with(CODEX_NOTIFY, codex_notify(&hooks))
+    .with(
+        PROMPT_FILE,
+        prompt_path(&paths.jobs, job).to_string_lossy().into_owned(),
+    )
+}
+
 /// Resolves a relative program path (`scripts/dispatch`) against the repository root, so it
 /// is the same program whichever folder (a worktree) the job runs in. Bare names go to PATH.
-fn resolve_program(root: &std::path::Path, argv: &mut [String]) {
+pub(crate) fn resolve_program(root: &std::path::Path, argv: &mut [String]) {
     if let Some(first) = argv.first_mut()
         && first.contains('/')
         && std::path::Path::new(first.as_str()).is_relative()

@@ -380,6 +380,11 @@ impl Executor {
             port: self.port.as_ref(),
             layout: &state.layout,
             exe: &state.exe,
+            jobs: state
+                .jobs
+                .register
+                .as_ref()
+                .map_or(&[], |r| r.jobs.as_slice()),
         };
         let outcomes = launcher.launch(&found);
         found

@@ -139,6 +139,7 @@ fn the_launcher_refuses_an_id_the_parser_would_refuse() {
         port: &port,
         layout: &state.layout,
         exe: &state.exe,
+        jobs: &[],
     }
     .launch(&[(&record, &task)]);
     match &outcomes[..] {

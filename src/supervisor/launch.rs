@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::action::LaunchOutcome;
+use super::dispatch::{placeholders, resolve_program};
 use super::paths::RuntimePaths;
-use crate::agent::{
-    AGENT_SETTINGS, AgentKind, CODEX_NOTIFY, HookTarget, claude_settings, codex_notify,
-    settings_path,
-};
-use crate::config::Config;
-use crate::dispatch::{Placeholders, safe_name};
+use super::prompt_file::{PromptJob, previous_of, read_template};
+use crate::agent::{AgentKind, HookTarget, claude_settings, settings_path};
+use crate::config::{Config, PROMPT_ARG_MAX};
+use crate::dispatch::{PROMPT, safe_name};
 use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
@@ -46,6 +45,9 @@ pub(crate) enum LaunchError {
     /// A file the job needs before it starts (hook settings, workspace plan) could not be written.
     #[error("{0}")]
     Prepare(String),
+    /// The prompt could not be rendered or written, or is too long for `{prompt}`.
+    #[error("{0}")]
+    Prompt(String),
 }
 
 /// A job whose worktree and log exist, with its pane's command worked out.
@@ -66,6 +68,8 @@ pub(crate) struct Launcher<'a> {
     pub(crate) layout: &'a Layout,
     /// The `warden` binary the panes run as their wrapper.
     pub(crate) exe: &'a Path,
+    /// The register's jobs: a retry's prompt tells how the previous attempt ended.
+    pub(crate) jobs: &'a [JobRecord],
 }
 
 fn outcome_of(e: &TmuxError) -> LaunchOutcome {
@@ -299,30 +303,23 @@ impl Launcher<'_> {
         // A register reset (deleted by hand) restarts job ids: a stale record of an old job
         // with the same id must not be read as this one's.
         let _ = std::fs::remove_file(record_path(&self.paths.jobs, &record.job));
-        let log = root.join(&record.log_path);
-        self.log_header(&log, record)?;
         // The wrapper's own folder for its go file: it watches that folder from its start.
         let go = self.paths.go_file(&record.job);
         if let Some(dir) = go.parent() {
             ensure_folder(dir, FolderMode::Private)?;
         }
-        let task_file = root.join(&task.path);
         let hooks = self.hooks(record);
-        let mut env = Placeholders::new(
-            task.id(),
-            &task_file.to_string_lossy(),
-            &cwd.to_string_lossy(),
+        let values = placeholders(
+            self.paths,
+            self.exe,
+            task,
             &record.job,
             record.attempt,
-        )
-        .with(
-            AGENT_SETTINGS,
-            settings_path(&self.paths.jobs, &record.job)
-                .to_string_lossy()
-                .into_owned(),
-        )
-        .with(CODEX_NOTIFY, codex_notify(&hooks))
-        .env();
+            &cwd,
+            record.agent,
+        );
+        let mut env = values.env();
+        let prompt = self.prompt(record, task, &cwd)?;
         if let Some(kind) = record.agent {
             // The hooks' settings exist before the agent that reads them.
             write_replace(
@@ -344,6 +341,8 @@ impl Launcher<'_> {
                 env.push((k.to_owned(), v));
             }
         }
+        let log = root.join(&record.log_path);
+        self.log_header(&log, record)?;
         env.push((
             "WARDEN_LOG_FILE".to_owned(),
             log.to_string_lossy().into_owned(),
@@ -360,7 +359,7 @@ impl Launcher<'_> {
             go: Some(go),
             env: Vec::new(),
             workspace,
-            argv: record.argv.clone(),
+            argv: self.argv(record, values, prompt)?,
         }
         .to_argv(self.exe);
         Ok(Ready {
@@ -374,6 +373,46 @@ impl Launcher<'_> {
                 safe_name(task.id())
             ),
         })
+    }
+
+    /// Renders the job's prompt into its file before the pane exists; its text.
+    fn prompt(&self, record: &JobRecord, task: &Task, cwd: &Path) -> Result<String, LaunchError> {
+        let template = read_template(&self.paths.root, self.config)
+            .map_err(|e| LaunchError::Prompt(e.to_string()))?;
+        PromptJob {
+            root: &self.paths.root,
+            jobs_dir: &self.paths.jobs,
+            record,
+            task,
+            cwd,
+            previous: previous_of(self.jobs, record),
+        }
+        .write(&template)
+        .map_err(LaunchError::Prompt)
+    }
+
+    /// The register's argv, or with `{prompt}` the configured command expanded again with
+    /// the text (one argument, no shell), refused when tmux or the kernel would refuse it.
+    fn argv(
+        &self,
+        record: &JobRecord,
+        values: crate::dispatch::Placeholders,
+        prompt: String,
+    ) -> Result<Vec<String>, LaunchError> {
+        let command = &self.config.dispatch.command;
+        if !command.iter().any(|a| a.contains("{prompt}")) {
+            return Ok(record.argv.clone());
+        }
+        let size = prompt.len();
+        if u64::try_from(size).map_or(true, |n| n > PROMPT_ARG_MAX) {
+            return Err(LaunchError::Prompt(format!(
+                "failed to launch task {:?}: its prompt is {size} bytes, more than the {PROMPT_ARG_MAX} that {{prompt}} can pass as one argument (tmux refuses a command over about 16 KiB); pass it by file with {{prompt_file}}",
+                record.task
+            )));
+        }
+        let mut argv = values.with(PROMPT, prompt).expand_argv(command);
+        resolve_program(&self.paths.root, &mut argv);
+        Ok(argv)
     }
 
     /// Appends the attempt's header. The log is opened without following a link, before

@@ -17,5 +17,7 @@ pub(crate) use id::{IdProblem, check_id};
 #[cfg(test)]
 pub(crate) use model::TaskFields;
 pub(crate) use model::{InvalidTask, Priority, Status, Task};
+pub(crate) use parse::task_body;
 pub(crate) use queue::{Activity, Plan, plan};
+pub(crate) use read::read_task_file;
 pub(crate) use store::{Backlog, Scan, TaskStore};

@@ -176,6 +176,19 @@ fn yaml_message(raw: &str) -> String {
     msg.to_owned()
 }
 
+/// A task file's text after its front matter (the whole text when it has none), for a
+/// job's prompt: BOM dropped, CRLF made LF, as the parser sees it.
+pub(crate) fn task_body(text: &str) -> String {
+    let text = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
+    match split_front_matter(&text) {
+        Ok(Some((_, _, body))) => body.to_owned(),
+        _ => text,
+    }
+}
+
 /// Parses one task file. `Ok(None)`: a markdown file without front matter, not a task.
 pub(crate) fn parse_task(bytes: &[u8], path: &Path) -> Result<Option<TaskFields>, ParseError> {
     let text = match std::str::from_utf8(bytes) {
