@@ -188,6 +188,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             commands::bench_exits::run(*count, *concurrency)
         }
         Command::BenchHook { calls } => commands::bench_hook::run(*calls),
+        Command::BenchUsage { mb, pass_mib } => commands::bench_usage::run(*mb, *pass_mib),
         Command::BenchHeartbeat { tasks, rounds, dir } => {
             commands::bench::run(*tasks, *rounds, dir.as_deref())
         }

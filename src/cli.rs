@@ -256,6 +256,16 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 500)]
         calls: usize,
     },
+    /// Measure reading a Claude Code transcript pass by pass (a benchmark, not a test).
+    #[command(hide = true)]
+    BenchUsage {
+        /// The size of the generated transcript, in MiB.
+        #[arg(long, default_value_t = 50)]
+        mb: u64,
+        /// The most a pass reads, in MiB.
+        #[arg(long, default_value_t = 8)]
+        pass_mib: u64,
+    },
     /// Measure heartbeat cost over a generated backlog (a benchmark, not a test).
     #[command(hide = true)]
     BenchHeartbeat {

@@ -22,6 +22,9 @@ mod state;
 mod supervisor;
 mod task;
 mod tmux;
+// wired into the supervisor next
+#[cfg_attr(not(test), allow(dead_code))]
+mod usage;
 mod worker;
 mod worktree;
 

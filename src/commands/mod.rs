@@ -4,6 +4,7 @@ pub(crate) mod attach;
 pub(crate) mod bench;
 pub(crate) mod bench_exits;
 pub(crate) mod bench_hook;
+pub(crate) mod bench_usage;
 pub(crate) mod check;
 pub(crate) mod clean;
 pub(crate) mod control;
