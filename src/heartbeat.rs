@@ -42,6 +42,13 @@ impl Pass {
     }
 }
 
+/// What the agents' own records say, beside the register: their states and what they spent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen<'a> {
+    pub(crate) agents: &'a BTreeMap<String, AgentRecord>,
+    pub(crate) usage: &'a BTreeMap<String, crate::usage::JobUsage>,
+}
+
 /// The records of the register's live jobs expected to report, by job id.
 fn read_agents(jobs: &std::path::Path, register: &Register) -> BTreeMap<String, AgentRecord> {
     register
@@ -135,7 +142,15 @@ impl Tier1 {
             .as_ref()
             .map(|r| read_agents(&jobs, r))
             .unwrap_or_default();
-        self.pass_with(now, register.as_ref(), &RuntimeHealth::default(), &agents)
+        let usage = register
+            .as_ref()
+            .map(|r| crate::usage::read_all_usage(&jobs, r))
+            .unwrap_or_default();
+        let seen = Seen {
+            agents: &agents,
+            usage: &usage,
+        };
+        self.pass_with(now, register.as_ref(), &RuntimeHealth::default(), seen)
     }
 
     /// Reads the tasks and worktrees, applies the retry policy, detects, and builds the
@@ -146,7 +161,7 @@ impl Tier1 {
         now: DateTime<Utc>,
         register: Result<&Register, &RegisterProblem>,
         runtime: &RuntimeHealth,
-        agents: &BTreeMap<String, AgentRecord>,
+        seen: Seen<'_>,
     ) -> Pass {
         let scan = self.store.scan();
         let backlog = &scan.backlog;
@@ -188,7 +203,9 @@ impl Tier1 {
             max_runtime: config.dispatch.max_runtime,
             thresholds: &config.thresholds,
             runtime,
-            agents,
+            agents: seen.agents,
+            usage: seen.usage,
+            budget: &config.budget,
             now,
         };
         let signals = detect(&obs);

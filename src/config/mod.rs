@@ -10,6 +10,6 @@ pub(crate) use duration::{HumanDuration, MAX_DURATION};
 pub(crate) use load::parse_config;
 pub(crate) use load::{ConfigError, LoadedConfig, Overrides, load};
 pub(crate) use model::{
-    AgentSetting, Config, Dispatch, Escalation, ManagerMode, OnBreach, PROMPT_ARG_MAX, Thresholds,
-    WorktreeMode,
+    AgentSetting, Budget, Config, Dispatch, Escalation, ManagerMode, OnBreach, PROMPT_ARG_MAX,
+    Thresholds, WorktreeMode,
 };

@@ -19,6 +19,7 @@ pub(crate) struct Config {
     pub(crate) heartbeat: Heartbeat,
     pub(crate) dispatch: Dispatch,
     pub(crate) workspace: Workspace,
+    pub(crate) budget: Budget,
     pub(crate) thresholds: Thresholds,
     pub(crate) escalation: Escalation,
 }
@@ -195,6 +196,26 @@ impl Default for Workspace {
             hook_timeout: HumanDuration::from_mins(10),
         }
     }
+}
+
+/// What agents may spend. Crossing a limit stops dispatch (of the task, or of everything for
+/// the repository-wide ones), never a running agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Budget {
+    /// USD in any rolling hour / day, for the whole repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_usd_per_hour: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_usd_per_day: Option<f64>,
+    /// Tokens (all kinds) / USD over all of one task's attempts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_tokens_per_task: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_usd_per_task: Option<f64>,
+    /// USD per million tokens, per model (a prefix covers a model's versions). Without it,
+    /// tokens only, unless the agent reports USD itself.
+    pub(crate) prices: crate::usage::Prices,
 }
 
 /// Detection thresholds. Each signal fires when its measure reaches the threshold (`>=`).

@@ -2,6 +2,7 @@
 //! Everything here is pure; the heartbeat gathers the observations.
 
 mod agents;
+mod budget;
 mod jobs;
 mod mismatch;
 mod observations;

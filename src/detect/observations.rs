@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::agent::AgentRecord;
-use crate::config::{HumanDuration, Thresholds};
+use crate::config::{Budget, HumanDuration, Thresholds};
 use crate::dispatch::Hold;
 use crate::register::Register;
 use crate::task::{InvalidTask, Plan, Task};
+use crate::usage::JobUsage;
 use crate::worktree::WorktreeObservation;
 
 /// Why the register could not be read, for `register_corrupt`.
@@ -94,6 +95,9 @@ pub(crate) struct Observations<'a> {
     pub(crate) runtime: &'a RuntimeHealth,
     /// The latest agent record of each live job expected to report, by job id.
     pub(crate) agents: &'a BTreeMap<String, AgentRecord>,
+    /// What each job spent, by job id.
+    pub(crate) usage: &'a BTreeMap<String, JobUsage>,
+    pub(crate) budget: &'a Budget,
     pub(crate) now: DateTime<Utc>,
 }
 

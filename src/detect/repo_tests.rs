@@ -253,6 +253,7 @@ fn every_code_has_a_table_test_and_a_stable_name() {
             "task_ineligible",
             "job_overtime",
             "agent_rate_limited",
+            "budget_exceeded",
         ]
     );
     for code in SignalCode::ALL {

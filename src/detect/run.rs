@@ -1,6 +1,7 @@
 //! The detection entry point: all rules over one set of observations.
 
 use super::agents::detect_agents;
+use super::budget::detect_budget;
 use super::jobs::detect_jobs;
 use super::mismatch::detect_mismatch;
 use super::observations::Observations;
@@ -16,6 +17,7 @@ pub(crate) fn detect(obs: &Observations<'_>) -> Vec<Signal> {
     detect_jobs(obs, &mut out);
     detect_agents(obs, &mut out);
     detect_runs(obs, &mut out);
+    detect_budget(obs, &mut out);
     detect_tasks(obs, &mut out);
     detect_mismatch(obs, &mut out);
     detect_runtime(obs, &mut out);

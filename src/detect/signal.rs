@@ -94,10 +94,13 @@ pub(crate) enum SignalCode {
     /// An agent hit its provider's usage limit: no new job of its kind is dispatched until
     /// the limit resets.
     AgentRateLimited,
+    /// A `[budget]` limit was crossed: no new dispatch (for the task, or at all) until the
+    /// window rolls or `warden retry`. Critical when a running job keeps spending past 150%.
+    BudgetExceeded,
 }
 
 impl SignalCode {
-    pub(crate) const ALL: [Self; 25] = [
+    pub(crate) const ALL: [Self; 26] = [
         Self::DispatchFailed,
         Self::DispatchInterrupted,
         Self::DispatchStalled,
@@ -123,6 +126,7 @@ impl SignalCode {
         Self::TaskIneligible,
         Self::JobOvertime,
         Self::AgentRateLimited,
+        Self::BudgetExceeded,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -152,6 +156,7 @@ impl SignalCode {
             Self::TaskIneligible => "task_ineligible",
             Self::JobOvertime => "job_overtime",
             Self::AgentRateLimited => "agent_rate_limited",
+            Self::BudgetExceeded => "budget_exceeded",
         }
     }
 

@@ -51,6 +51,8 @@ pub(super) struct World {
     pub(super) holds: std::collections::BTreeMap<String, crate::dispatch::Hold>,
     pub(super) runtime: RuntimeHealth,
     pub(super) agents: std::collections::BTreeMap<String, crate::agent::AgentRecord>,
+    pub(super) usage: std::collections::BTreeMap<String, crate::usage::JobUsage>,
+    pub(super) budget: crate::config::Budget,
 }
 
 impl World {
@@ -87,6 +89,8 @@ impl World {
             thresholds: &thresholds,
             runtime: &self.runtime,
             agents: &self.agents,
+            usage: &self.usage,
+            budget: &self.budget,
             now: now(),
         })
     }

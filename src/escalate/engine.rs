@@ -138,6 +138,9 @@ pub(crate) enum Decision {
 pub(crate) struct Step {
     /// `warden escalate`: pending alerts fire now (guards still apply).
     pub(crate) skip_hold: bool,
+    /// `[budget] max_usd_per_hour` is spent: no manager is brought in (a recorded
+    /// suppression).
+    pub(crate) spend_closed: bool,
 }
 
 fn suppress_once(
@@ -348,6 +351,10 @@ pub(crate) fn step(
         && windows >= usize::try_from(policy.max_live_managers).unwrap_or(usize::MAX)
     {
         suppress_once(state, &keys, SuppressReason::MaxLiveManagers, &mut out);
+        return out;
+    }
+    if opts.spend_closed {
+        suppress_once(state, &keys, SuppressReason::SpendBudget, &mut out);
         return out;
     }
     match policy.budget.check(&state.spawns, &state.failed, now) {

@@ -17,6 +17,8 @@ pub(crate) enum SuppressReason {
     BudgetExhausted,
     /// The last spawn was less than `min_spacing` ago.
     MinSpacing,
+    /// `[budget] max_usd_per_hour` is spent: a manager is a job that spends too.
+    SpendBudget,
 }
 
 impl fmt::Display for SuppressReason {
@@ -26,6 +28,7 @@ impl fmt::Display for SuppressReason {
             Self::MaxLiveManagers => "the manager windows allowed are all running",
             Self::BudgetExhausted => "the hourly budget of managers is spent",
             Self::MinSpacing => "too soon after the last manager",
+            Self::SpendBudget => "the hour's spending budget ([budget] max_usd_per_hour) is spent",
         })
     }
 }

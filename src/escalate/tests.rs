@@ -382,7 +382,10 @@ fn escalate_now_skips_the_hold_but_not_the_guards() {
         &[critical("a")],
         &p,
         t(0),
-        Step { skip_hold: true },
+        Step {
+            skip_hold: true,
+            spend_closed: false,
+        },
     );
     assert_eq!(spawns(&d), 1);
     let first = state.live[0].action.clone();
@@ -392,7 +395,10 @@ fn escalate_now_skips_the_hold_but_not_the_guards() {
         &[critical("a"), critical("b")],
         &p,
         t(1),
-        Step { skip_hold: true },
+        Step {
+            skip_hold: true,
+            spend_closed: false,
+        },
     );
     assert_eq!(spawns(&d), 0, "min_spacing still applies: {d:?}");
 }

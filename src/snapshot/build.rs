@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::model::{
     AgentSummary, Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot,
-    TaskEntry, WorkerEntry,
+    TaskEntry, UsageSummary, WorkerEntry,
 };
 use crate::config::{Escalation, HumanDuration};
 use crate::detect::{Observations, Signal};
@@ -53,6 +53,7 @@ pub(crate) fn build_snapshot(
         ),
         None => format!("usage limit: {} until it resumes", l.kind),
     });
+    let spent = crate::usage::per_task(obs.usage.values());
     let mut counts = Counts::default();
     let tasks = obs
         .tasks
@@ -88,6 +89,7 @@ pub(crate) fn build_snapshot(
                 queue_position: position.get(t.id()).copied(),
                 needs_attention,
                 escalation_reasons,
+                usage: spent.get(t.id()).copied(),
             }
         })
         .collect();
@@ -112,6 +114,7 @@ pub(crate) fn build_snapshot(
                     agent: j
                         .agent
                         .map(|kind| AgentSummary::of(kind, j.started_at, obs.agents.get(&j.job))),
+                    usage: obs.usage.get(&j.job).map(|u| u.totals),
                 })
                 .collect()
         })
@@ -132,6 +135,11 @@ pub(crate) fn build_snapshot(
         queue: obs.plan.queue.clone(),
         tasks,
         workers,
+        usage: UsageSummary {
+            hour: crate::usage::hour(obs.usage.values(), obs.now),
+            day: crate::usage::day(obs.usage.values(), obs.now),
+            priced: !obs.budget.prices.0.is_empty(),
+        },
         register: RegisterSummary {
             path: ctx.register_path.to_path_buf(),
             ok: obs.register_problem.is_none(),

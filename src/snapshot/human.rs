@@ -98,6 +98,9 @@ fn render(s: &Snapshot) -> String {
                 ago(s, w.started_at),
                 HumanDuration::from_secs(w.silent_secs)
             );
+            if let Some(u) = &w.usage {
+                let _ = write!(out, " · {}", spend(u));
+            }
             if let Some(a) = &w.agent {
                 let _ = write!(out, " · {} {} for {}", a.kind, a.state, ago(s, a.since));
                 if let Some(n) = a
@@ -110,6 +113,20 @@ fn render(s: &Snapshot) -> String {
             }
             let _ = writeln!(out);
         }
+    }
+    let (hour, day) = (&s.usage.hour, &s.usage.day);
+    if !day.tokens.is_zero() {
+        let _ = writeln!(
+            out,
+            "usage    {} this hour · {} today{}",
+            spend(hour),
+            spend(day),
+            if s.usage.priced || day.usd.is_some() {
+                ""
+            } else {
+                " (no [budget.prices]: tokens only)"
+            }
+        );
     }
     if !s.register.ok {
         let _ = writeln!(
@@ -207,5 +224,23 @@ fn agent_word(state: crate::agent::AgentState) -> &'static str {
         S::RateLimited => "LIMITED",
         S::Error => "ERROR",
         S::Ended => "ended",
+    }
+}
+
+/// `$0.42, 1.2M tokens`; tokens only without a price.
+fn spend(t: &crate::usage::Totals) -> String {
+    let tokens = t.tokens.total();
+    #[allow(clippy::cast_precision_loss)]
+    let count = match tokens {
+        0..=9_999 => tokens.to_string(),
+        10_000..=999_999 => format!("{:.1}k", tokens as f64 / 1e3),
+        _ => format!("{:.1}M", tokens as f64 / 1e6),
+    };
+    match t.usd {
+        Some(usd) => format!(
+            "${usd:.2}{}, {count} tokens",
+            if t.usd_complete { "" } else { "+" }
+        ),
+        None => format!("{count} tokens"),
     }
 }

@@ -10,11 +10,12 @@ use crate::agent::{AgentKind, AgentRecord, AgentState};
 use crate::detect::{Severity, Signal};
 use crate::escalate::AlertState;
 use crate::task::{Priority, Status};
+use crate::usage::Totals;
 
 /// Bumped on any incompatible change to the JSON shape.
 pub(crate) const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Snapshot {
     pub(crate) format_version: u32,
     /// `warden <version>`.
@@ -31,6 +32,19 @@ pub(crate) struct Snapshot {
     pub(crate) workers: Vec<WorkerEntry>,
     pub(crate) register: RegisterSummary,
     pub(crate) escalation: EscalationSummary,
+    /// What the agents spent: the rolling hour and day (docs/usage.md).
+    #[serde(default)]
+    pub(crate) usage: UsageSummary,
+}
+
+/// The repository's spending, as the budgets see it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UsageSummary {
+    pub(crate) hour: Totals,
+    pub(crate) day: Totals,
+    /// `[budget.prices]` has at least one model: tokens the agent gave no USD for are
+    /// priced; without it, those count in tokens only.
+    pub(crate) priced: bool,
 }
 
 /// Counts by status, plus the totals scripts want without counting arrays.
@@ -78,7 +92,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TaskEntry {
     pub(crate) id: String,
     pub(crate) title: String,
@@ -106,10 +120,13 @@ pub(crate) struct TaskEntry {
     /// Codes of this task's signals that count toward escalation (at or above
     /// `escalation.min_severity`).
     pub(crate) escalation_reasons: Vec<String>,
+    /// What all its attempts spent; none before any was counted.
+    #[serde(default)]
+    pub(crate) usage: Option<Totals>,
 }
 
 /// A live dispatch attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WorkerEntry {
     pub(crate) job: String,
     pub(crate) task: String,
@@ -125,6 +142,9 @@ pub(crate) struct WorkerEntry {
     /// What its agent is doing, from its hooks; `null` for a job not expected to report.
     #[serde(default)]
     pub(crate) agent: Option<AgentSummary>,
+    /// What this job spent so far; none before anything was counted.
+    #[serde(default)]
+    pub(crate) usage: Option<Totals>,
 }
 
 /// A worker's agent as its hooks tell it. Text fields are the agent's own words.

@@ -177,6 +177,8 @@ pub(crate) enum Action {
     Announce {
         message: String,
     },
+    /// Count what the jobs spent since the last look (transcripts, result objects).
+    Account,
     /// Read the agent records of the live jobs expected to report (those changed since).
     /// `publish`: a changed state asks for a heartbeat (not when one follows anyway).
     ReadAgents {
@@ -331,6 +333,8 @@ pub(crate) enum Fact {
         records: Vec<crate::agent::AgentRecord>,
         publish: bool,
     },
+    /// The jobs' usage records that changed (already saved).
+    Accounted(Vec<crate::usage::JobUsage>),
     Tier2Done {
         records: Vec<DecisionRecord>,
         announcements: Vec<String>,

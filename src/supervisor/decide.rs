@@ -59,6 +59,7 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
             actions.insert(0, Action::Observe);
         }
         actions.push(Action::ReadAgents { publish: false });
+        actions.push(Action::Account);
         actions.push(Action::RunPass {
             mode: PassMode::Heartbeat,
             dispatched: false,
@@ -134,6 +135,12 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             dispatched,
             pass,
         } => passed(state, mode, dispatched, pass, now),
+        Fact::Accounted(records) => {
+            for u in records {
+                state.usage.insert(u.job.clone(), u);
+            }
+            Vec::new()
+        }
         Fact::AgentsRead { records, publish } => {
             let (actions, changed) = state
                 .agents
@@ -400,9 +407,13 @@ fn passed(
 /// The rest of a pass once its launches are done: per mode.
 fn finish_pass(state: &mut State, mode: &PassMode, now: Now) -> Vec<Action> {
     let tier2_ok = state.health.tmux_ok();
+    let spend_closed = super::after_pass::hour_spent(state);
     let step = |skip_hold| {
         if tier2_ok {
-            Tier2Mode::Step(Step { skip_hold })
+            Tier2Mode::Step(Step {
+                skip_hold,
+                spend_closed,
+            })
         } else {
             // No manager is started while tmux cannot be asked.
             Tier2Mode::Hold

@@ -53,6 +53,7 @@ pub(crate) struct Executor {
     /// The process trees of the jobs being stopped, from their SIGTERM to their SIGKILL.
     pub(crate) stopper: Stopper,
     pub(crate) agents: AgentReader,
+    pub(crate) accountant: super::accountant::Accountant,
 }
 
 pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
@@ -107,7 +108,10 @@ impl Executor {
                     now.wall,
                     state.jobs.register.as_ref(),
                     &runtime,
-                    &state.agents.records,
+                    crate::heartbeat::Seen {
+                        agents: &state.agents.records,
+                        usage: &state.usage,
+                    },
                 ));
                 Some(Fact::Passed {
                     mode,
@@ -194,6 +198,7 @@ impl Executor {
                 run_notify_command(&state.config.escalation.notify_command, &message, &[]);
                 None
             }
+            Action::Account => Some(Fact::Accounted(self.accountant.account(state, now.wall))),
             Action::ReadAgents { publish } => Some(Fact::AgentsRead {
                 records: self
                     .agents

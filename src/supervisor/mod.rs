@@ -1,6 +1,7 @@
 //! The supervisor: `warden supervise` owns the loop; `up`, `down` and the CLI's requests
 //! reach it through its lock and its control socket.
 
+mod accountant;
 mod action;
 mod after_pass;
 mod agent_reader;

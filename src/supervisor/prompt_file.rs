@@ -75,7 +75,7 @@ pub(crate) fn previous_of<'j>(jobs: &'j [JobRecord], record: &JobRecord) -> Opti
 }
 
 /// The last `LOG_WINDOW` bytes of a log, escapes stripped; empty when it cannot be read.
-fn log_end(path: &Path) -> String {
+pub(crate) fn log_end(path: &Path) -> String {
     let read = || -> std::io::Result<Vec<u8>> {
         let mut file = File::options()
             .read(true)

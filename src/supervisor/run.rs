@@ -88,6 +88,10 @@ impl Supervisor {
         let dry_run = config.escalation.dry_run;
         let ledger_file = ledger_path(&paths.state, dry_run);
         let register_stamp = crate::state::stamp(&paths.register);
+        let usage = register
+            .as_ref()
+            .map(|r| crate::usage::read_all_usage(&paths.jobs, r))
+            .unwrap_or_default();
         let managers = Managers::new(
             dry_run,
             load_ledger(&ledger_file, dry_run),
@@ -111,6 +115,7 @@ impl Supervisor {
                 managers,
                 passes: Passes::new(),
                 agents: super::agents::Agents::default(),
+                usage,
             },
             exec: Executor {
                 tier1,
@@ -120,6 +125,7 @@ impl Supervisor {
                 overrides,
                 stopper: Stopper::default(),
                 agents: super::agent_reader::AgentReader::default(),
+                accountant: super::accountant::Accountant::default(),
             },
             next_reply: 0,
         }
@@ -307,6 +313,7 @@ impl Supervisor {
                 Action::Observe,
                 // What the agents' hooks saved since the last pass: the files are the truth.
                 Action::ReadAgents { publish: false },
+                Action::Account,
                 Action::RunPass {
                     mode: super::action::PassMode::Once,
                     dispatched: false,

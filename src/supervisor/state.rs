@@ -71,4 +71,6 @@ pub(crate) struct State {
     pub(crate) managers: Managers,
     pub(crate) passes: Passes,
     pub(crate) agents: Agents,
+    /// What each job spent (`.warden/jobs/<job>.usage.json`), by job id.
+    pub(crate) usage: std::collections::BTreeMap<String, crate::usage::JobUsage>,
 }

@@ -2,6 +2,7 @@
 //! sources (a Claude Code transcript read incrementally, the result object of `claude -p`,
 //! Codex's `turn.completed` events), the price table, the per-job record and the windows.
 
+mod budget;
 mod cursor;
 mod line;
 mod prices;
@@ -14,8 +15,13 @@ mod transcript;
 mod transcript_tests;
 mod window;
 
+pub(crate) use budget::{Limit, breaches};
 pub(crate) use prices::{ModelPrice, Prices};
-pub(crate) use record::{JobUsage, TranscriptCursor, read_job_usage, usage_path, write_job_usage};
+pub(crate) use record::{
+    JobUsage, TranscriptCursor, read_all_usage, read_job_usage, usage_path, write_job_usage,
+};
+pub(crate) use result::{claude_result, codex_usage};
 pub(crate) use tokens::Tokens;
+pub(crate) use totals::Totals;
 pub(crate) use transcript::read_increment;
-pub(crate) use window::{day, hour};
+pub(crate) use window::{day, hour, per_task};

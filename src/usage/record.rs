@@ -200,6 +200,18 @@ pub(crate) fn read_job_usage(jobs: &Path, job: &str) -> Option<JobUsage> {
     (usage.format_version == JOB_USAGE_FORMAT_VERSION && usage.job == job).then_some(usage)
 }
 
+/// Every register job's saved record, by job id.
+pub(crate) fn read_all_usage(
+    jobs: &Path,
+    register: &crate::register::Register,
+) -> BTreeMap<String, JobUsage> {
+    register
+        .jobs
+        .iter()
+        .filter_map(|j| read_job_usage(jobs, &j.job).map(|u| (j.job.clone(), u)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;

@@ -10,7 +10,9 @@ use super::record::{JobUsage, MINUTES_KEPT, minute_of};
 use super::totals::Totals;
 
 /// Each task's usage, all its jobs together.
-pub(crate) fn per_task(records: &[JobUsage]) -> BTreeMap<String, Totals> {
+pub(crate) fn per_task<'a>(
+    records: impl IntoIterator<Item = &'a JobUsage>,
+) -> BTreeMap<String, Totals> {
     let mut tasks: BTreeMap<String, Totals> = BTreeMap::new();
     for record in records {
         tasks
@@ -24,7 +26,11 @@ pub(crate) fn per_task(records: &[JobUsage]) -> BTreeMap<String, Totals> {
 /// What was spent in every minute from the one holding `from` to the one holding `to`,
 /// both included: minute resolution, as the records keep it. Nothing older than 24 hours
 /// before a record's last update is still in it.
-pub(crate) fn window(records: &[JobUsage], from: DateTime<Utc>, to: DateTime<Utc>) -> Totals {
+pub(crate) fn window<'a>(
+    records: impl IntoIterator<Item = &'a JobUsage>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Totals {
     let (first, last) = (minute_of(from), minute_of(to));
     let mut totals = Totals::default();
     if first > last {
@@ -39,12 +45,18 @@ pub(crate) fn window(records: &[JobUsage], from: DateTime<Utc>, to: DateTime<Utc
 }
 
 /// The rolling hour: the 60 minutes ending with `now`'s.
-pub(crate) fn hour(records: &[JobUsage], now: DateTime<Utc>) -> Totals {
+pub(crate) fn hour<'a>(
+    records: impl IntoIterator<Item = &'a JobUsage>,
+    now: DateTime<Utc>,
+) -> Totals {
     window(records, now - Duration::minutes(59), now)
 }
 
 /// The rolling day: the 1,440 minutes ending with `now`'s, all a record keeps.
-pub(crate) fn day(records: &[JobUsage], now: DateTime<Utc>) -> Totals {
+pub(crate) fn day<'a>(
+    records: impl IntoIterator<Item = &'a JobUsage>,
+    now: DateTime<Utc>,
+) -> Totals {
     window(records, now - Duration::minutes(MINUTES_KEPT - 1), now)
 }
 
