@@ -3,14 +3,14 @@
 //! against the stand-in messages API on 127.0.0.1. What warden records must be what the CLI
 //! does: working while its request runs (and stalled when that request hangs, though the
 //! spinner prints), idle once it answered, never stalled while idle, `agent_idle` after the
-//! threshold.
+//! threshold; and the tokens the stand-in API reported counted from the CLI's transcript.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use support::claude::{ClaudeHome, STUB_API_KEY, claude_bin};
-use support::claude_api::StubApi;
+use support::claude_api::{self, StubApi};
 use support::live::Live;
 
 const WAIT: Duration = Duration::from_secs(60);
