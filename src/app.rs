@@ -153,6 +153,13 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Tasks { queue, json } => {
             commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json)
         }
+        Command::Budget { action } => {
+            let reset = *action == Some(crate::cli::BudgetAction::Reset);
+            commands::budget::run(Tier1::new(load_config(cli, true)?), reset)
+        }
+        Command::Jobs { task, json } => {
+            commands::jobs::run(&Tier1::new(load_config(cli, true)?), task.as_deref(), *json)
+        }
         Command::Clean { force } => {
             commands::clean::run(Tier1::new(load_config(cli, true)?), *force)
         }

@@ -211,6 +211,20 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the agents spent against `[budget]`; `reset` starts the repository's rolling
+    /// hour and day afresh (`warden retry TASK` resets a task's own).
+    Budget {
+        #[command(subcommand)]
+        action: Option<BudgetAction>,
+    },
+    /// Every dispatch attempt, newest first: how it ended and what it spent.
+    Jobs {
+        /// Only this task's jobs.
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config and every task file; non-zero exit on problems.
     Check {
         #[arg(long)]
@@ -279,4 +293,11 @@ pub(crate) enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+/// `warden budget`'s actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub(crate) enum BudgetAction {
+    /// Start the repository's rolling hour and day afresh from now.
+    Reset,
 }

@@ -47,6 +47,7 @@ impl Pass {
 pub(crate) struct Seen<'a> {
     pub(crate) agents: &'a BTreeMap<String, AgentRecord>,
     pub(crate) usage: &'a BTreeMap<String, crate::usage::JobUsage>,
+    pub(crate) budget_reset: Option<DateTime<Utc>>,
 }
 
 /// The records of the register's live jobs expected to report, by job id.
@@ -149,6 +150,9 @@ impl Tier1 {
         let seen = Seen {
             agents: &agents,
             usage: &usage,
+            budget_reset: crate::usage::read_reset(
+                &self.loaded.resolve(&self.loaded.config.paths.state),
+            ),
         };
         self.pass_with(now, register.as_ref(), &RuntimeHealth::default(), seen)
     }
@@ -206,6 +210,7 @@ impl Tier1 {
             agents: seen.agents,
             usage: seen.usage,
             budget: &config.budget,
+            budget_reset: seen.budget_reset,
             now,
         };
         let signals = detect(&obs);

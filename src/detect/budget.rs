@@ -10,7 +10,7 @@ pub(crate) fn detect_budget(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     let Some(register) = obs.register else {
         return;
     };
-    for b in breaches(obs.usage, register, obs.budget, obs.now) {
+    for b in breaches(obs.usage, register, obs.budget, obs.budget_reset, obs.now) {
         let spending = match &b.task {
             Some(task) => register.live_jobs().any(|j| &j.task == task),
             None => register.live_jobs().next().is_some(),

@@ -98,6 +98,8 @@ pub(crate) struct Observations<'a> {
     /// What each job spent, by job id.
     pub(crate) usage: &'a BTreeMap<String, JobUsage>,
     pub(crate) budget: &'a Budget,
+    /// `warden budget reset`: the repository's windows count from then.
+    pub(crate) budget_reset: Option<DateTime<Utc>>,
     pub(crate) now: DateTime<Utc>,
 }
 

@@ -333,8 +333,12 @@ pub(crate) enum Fact {
         records: Vec<crate::agent::AgentRecord>,
         publish: bool,
     },
-    /// The jobs' usage records that changed (already saved).
-    Accounted(Vec<crate::usage::JobUsage>),
+    /// The jobs' usage records that changed (already saved), and the last `warden budget
+    /// reset`.
+    Accounted {
+        records: Vec<crate::usage::JobUsage>,
+        reset: Option<chrono::DateTime<chrono::Utc>>,
+    },
     Tier2Done {
         records: Vec<DecisionRecord>,
         announcements: Vec<String>,

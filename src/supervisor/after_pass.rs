@@ -45,8 +45,14 @@ pub(crate) fn hour_spent(state: &State) -> bool {
         return false;
     };
     state.jobs.register.as_ref().is_ok_and(|r| {
-        crate::usage::breaches(&state.usage, r, &state.config.budget, now)
-            .iter()
-            .any(|b| b.limit == crate::usage::Limit::UsdPerHour)
+        crate::usage::breaches(
+            &state.usage,
+            r,
+            &state.config.budget,
+            state.budget_reset,
+            now,
+        )
+        .iter()
+        .any(|b| b.limit == crate::usage::Limit::UsdPerHour)
     })
 }

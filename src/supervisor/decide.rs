@@ -135,10 +135,11 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             dispatched,
             pass,
         } => passed(state, mode, dispatched, pass, now),
-        Fact::Accounted(records) => {
+        Fact::Accounted { records, reset } => {
             for u in records {
                 state.usage.insert(u.job.clone(), u);
             }
+            state.budget_reset = reset;
             Vec::new()
         }
         Fact::AgentsRead { records, publish } => {

@@ -97,10 +97,15 @@ pub(crate) fn gate(state: &State, explicit: bool, now: Now) -> Result<(), Closed
     }
     if !explicit
         && let Ok(register) = &state.jobs.register
-        && let Some(b) =
-            crate::usage::breaches(&state.usage, register, &state.config.budget, now.wall)
-                .into_iter()
-                .find(|b| b.task.is_none())
+        && let Some(b) = crate::usage::breaches(
+            &state.usage,
+            register,
+            &state.config.budget,
+            state.budget_reset,
+            now.wall,
+        )
+        .into_iter()
+        .find(|b| b.task.is_none())
     {
         return Err(Closed::Budget { why: b.describe() });
     }
@@ -257,10 +262,16 @@ pub(crate) fn dispatch_queue(
         .register
         .as_ref()
         .map(|r| {
-            crate::usage::breaches(&state.usage, r, &state.config.budget, now.wall)
-                .into_iter()
-                .filter_map(|b| b.task)
-                .collect()
+            crate::usage::breaches(
+                &state.usage,
+                r,
+                &state.config.budget,
+                state.budget_reset,
+                now.wall,
+            )
+            .into_iter()
+            .filter_map(|b| b.task)
+            .collect()
         })
         .unwrap_or_default();
     let tasks: Vec<&Task> = pass

@@ -111,6 +111,7 @@ impl Executor {
                     crate::heartbeat::Seen {
                         agents: &state.agents.records,
                         usage: &state.usage,
+                        budget_reset: state.budget_reset,
                     },
                 ));
                 Some(Fact::Passed {
@@ -198,7 +199,10 @@ impl Executor {
                 run_notify_command(&state.config.escalation.notify_command, &message, &[]);
                 None
             }
-            Action::Account => Some(Fact::Accounted(self.accountant.account(state, now.wall))),
+            Action::Account => Some(Fact::Accounted {
+                records: self.accountant.account(state, now.wall),
+                reset: crate::usage::read_reset(&state.paths.state),
+            }),
             Action::ReadAgents { publish } => Some(Fact::AgentsRead {
                 records: self
                     .agents

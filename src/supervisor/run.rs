@@ -88,6 +88,7 @@ impl Supervisor {
         let dry_run = config.escalation.dry_run;
         let ledger_file = ledger_path(&paths.state, dry_run);
         let register_stamp = crate::state::stamp(&paths.register);
+        let budget_reset = crate::usage::read_reset(&paths.state);
         let usage = register
             .as_ref()
             .map(|r| crate::usage::read_all_usage(&paths.jobs, r))
@@ -116,6 +117,7 @@ impl Supervisor {
                 passes: Passes::new(),
                 agents: super::agents::Agents::default(),
                 usage,
+                budget_reset,
             },
             exec: Executor {
                 tier1,

@@ -73,4 +73,6 @@ pub(crate) struct State {
     pub(crate) agents: Agents,
     /// What each job spent (`.warden/jobs/<job>.usage.json`), by job id.
     pub(crate) usage: std::collections::BTreeMap<String, crate::usage::JobUsage>,
+    /// `warden budget reset`: the repository's budget windows count from then.
+    pub(crate) budget_reset: Option<chrono::DateTime<chrono::Utc>>,
 }

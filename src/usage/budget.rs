@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::record::JobUsage;
+use super::record::MINUTES_KEPT;
 use super::totals::Totals;
-use super::window::{day, hour};
+use super::window::window;
 use crate::config::Budget;
 use crate::register::Register;
 
@@ -86,11 +87,13 @@ pub(crate) fn task_spend<'a>(
     out
 }
 
-/// Every limit crossed now.
+/// Every limit crossed now. The repository's windows count from `reset` (`warden budget
+/// reset`) when it is later than their start.
 pub(crate) fn breaches(
     usage: &BTreeMap<String, JobUsage>,
     register: &Register,
     budget: &Budget,
+    reset: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Vec<Breach> {
     let mut out = Vec::new();
@@ -106,16 +109,15 @@ pub(crate) fn breaches(
             });
         }
     };
-    repo(
-        Limit::UsdPerHour,
-        budget.max_usd_per_hour,
-        hour(usage.values(), now),
+    let since = |from: DateTime<Utc>| reset.map_or(from, |r| r.max(from));
+    let hour = window(usage.values(), since(now - TimeDelta::minutes(59)), now);
+    let day = window(
+        usage.values(),
+        since(now - TimeDelta::minutes(MINUTES_KEPT - 1)),
+        now,
     );
-    repo(
-        Limit::UsdPerDay,
-        budget.max_usd_per_day,
-        day(usage.values(), now),
-    );
+    repo(Limit::UsdPerHour, budget.max_usd_per_hour, hour);
+    repo(Limit::UsdPerDay, budget.max_usd_per_day, day);
     if budget.max_tokens_per_task.is_none() && budget.max_usd_per_task.is_none() {
         return out;
     }
@@ -196,7 +198,7 @@ mod tests {
             ..Budget::default()
         };
         let limits = |b: &Budget| -> Vec<(Limit, Option<String>)> {
-            breaches(&usage, &register, b, now())
+            breaches(&usage, &register, b, None, now())
                 .into_iter()
                 .map(|b| (b.limit, b.task))
                 .collect()

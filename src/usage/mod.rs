@@ -7,6 +7,7 @@ mod cursor;
 mod line;
 mod prices;
 mod record;
+mod reset;
 mod result;
 mod tokens;
 mod totals;
@@ -20,6 +21,7 @@ pub(crate) use prices::{ModelPrice, Prices};
 pub(crate) use record::{
     JobUsage, TranscriptCursor, read_all_usage, read_job_usage, usage_path, write_job_usage,
 };
+pub(crate) use reset::{read_reset, write_reset};
 pub(crate) use result::{claude_result, codex_usage};
 pub(crate) use tokens::Tokens;
 pub(crate) use totals::Totals;
