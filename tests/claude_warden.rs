@@ -10,7 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::claude::{ClaudeHome, STUB_API_KEY, claude_bin};
-use support::claude_api::{self, StubApi};
+use support::claude_api::StubApi;
 use support::live::Live;
 
 const WAIT: Duration = Duration::from_secs(60);
