@@ -36,20 +36,18 @@ pub(crate) fn run(mut tier1: Tier1, reset: bool) -> Result<ExitCode, Error> {
     let budget = &tier1.loaded().config.budget;
     let s = &pass.snapshot;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "this hour  {} · {} tokens ({})",
-        usd(&s.usage.hour),
-        s.usage.hour.tokens.total(),
-        limit(budget.max_usd_per_hour)
-    );
-    let _ = writeln!(
-        out,
-        "today      {} · {} tokens ({})",
-        usd(&s.usage.day),
-        s.usage.day.tokens.total(),
-        limit(budget.max_usd_per_day)
-    );
+    for (name, spent, max) in [
+        ("this hour", &s.usage.hour, budget.max_usd_per_hour),
+        ("today", &s.usage.day, budget.max_usd_per_day),
+    ] {
+        let _ = writeln!(
+            out,
+            "{name:<10} {} · {} tokens ({})",
+            usd(spent),
+            spent.tokens.total(),
+            limit(max)
+        );
+    }
     if !s.usage.priced {
         out.push_str(
             "no [budget.prices]: spend the agents did not price is counted in tokens only\n",

@@ -14,11 +14,14 @@ use super::state::State;
 use crate::agent::read_agent_record;
 use crate::dispatch::attempt_output;
 use crate::usage::{
-    JobUsage, TranscriptCursor, claude_result, codex_usage, read_increment, write_job_usage,
+    JobUsage, Prices, TranscriptCursor, claude_result, codex_usage, read_increment, write_job_usage,
 };
 
 /// The most of a transcript one pass reads (measured: 8 MiB in about 15 ms).
 const PASS_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The task a manager's spend is filed under.
+pub(crate) const MANAGER_TASK: &str = "(escalation)";
 
 /// How long after its end a job's spend is still looked for when a supervisor starts.
 const LATE: TimeDelta = TimeDelta::hours(1);
@@ -27,6 +30,41 @@ const LATE: TimeDelta = TimeDelta::hours(1);
 pub(crate) struct Accountant {
     /// Ended jobs whose last read is done.
     finished: BTreeSet<String>,
+}
+
+/// The transcript's new part, counted; the cursor moves on.
+fn read_more(usage: &mut JobUsage, path: std::path::PathBuf, prices: &Prices, now: DateTime<Utc>) {
+    let cursor = usage
+        .transcript
+        .as_ref()
+        .filter(|t| t.path == path)
+        .map(|t| t.cursor.clone())
+        .unwrap_or_default();
+    match read_increment(&path, &cursor, PASS_BYTES) {
+        Ok(inc) => {
+            usage.absorb(&inc.spends, prices, now);
+            usage.transcript = Some(TranscriptCursor {
+                path,
+                cursor: inc.cursor,
+            });
+        }
+        Err(e) => tracing::debug!("usage of {}: {e}", usage.job),
+    }
+}
+
+/// A record that changed is saved and handed back.
+fn save(
+    jobs: &std::path::Path,
+    before: Option<&JobUsage>,
+    usage: JobUsage,
+    changed: &mut Vec<JobUsage>,
+) {
+    if before != Some(&usage) {
+        if let Err(e) = write_job_usage(jobs, &usage) {
+            tracing::warn!("{e}");
+        }
+        changed.push(usage);
+    }
 }
 
 impl Accountant {
@@ -61,22 +99,7 @@ impl Accountant {
                         .and_then(|r| r.transcript_path)
                 });
             if let Some(path) = transcript {
-                let cursor = usage
-                    .transcript
-                    .as_ref()
-                    .filter(|t| t.path == path)
-                    .map(|t| t.cursor.clone())
-                    .unwrap_or_default();
-                match read_increment(&path, &cursor, PASS_BYTES) {
-                    Ok(inc) => {
-                        usage.absorb(&inc.spends, prices, now);
-                        usage.transcript = Some(TranscriptCursor {
-                            path,
-                            cursor: inc.cursor,
-                        });
-                    }
-                    Err(e) => tracing::debug!("usage of {}: {e}", job.job),
-                }
+                read_more(&mut usage, path, prices, now);
             }
             if ended {
                 self.finished.insert(job.job.clone());
@@ -91,12 +114,25 @@ impl Accountant {
                     }
                 }
             }
-            if before != Some(&usage) {
-                if let Err(e) = write_job_usage(jobs_dir, &usage) {
-                    tracing::warn!("{e}");
-                }
-                changed.push(usage);
-            }
+            save(jobs_dir, before, usage, &mut changed);
+        }
+        // Tier 2's managers spend like any job (their hooks report under their action id).
+        let managers: Vec<String> = state
+            .managers
+            .ledger()
+            .map(|l| l.state.live.iter().map(|m| m.action.clone()).collect())
+            .unwrap_or_default();
+        for action in managers {
+            let Some(path) = read_agent_record(jobs_dir, &action).and_then(|r| r.transcript_path)
+            else {
+                continue;
+            };
+            let before = state.usage.get(&action);
+            let mut usage = before
+                .cloned()
+                .unwrap_or_else(|| JobUsage::new(&action, MANAGER_TASK));
+            read_more(&mut usage, path, prices, now);
+            save(jobs_dir, before, usage, &mut changed);
         }
         changed
     }
