@@ -153,9 +153,18 @@ pub(crate) fn load(
     };
     overrides.apply(&mut config);
     // Checked only when Tier 2 is on: an old `{prompt}` command does no harm while it is off.
-    if config.escalation.enabled
-        && let Err(message) = config.escalation.check()
-    {
+    let escalation = if config.escalation.enabled {
+        config.escalation.check()
+    } else {
+        Ok(())
+    };
+    // A negative or missing price would make every budget wrong.
+    let prices = config
+        .budget
+        .prices
+        .validate()
+        .map_err(|e| format!("[budget.prices]: {e}"));
+    if let Err(message) = escalation.and(prices) {
         return Err(ConfigError::Invalid {
             path: file.as_ref().map_or_else(
                 || "(the defaults and flags)".to_owned(),
