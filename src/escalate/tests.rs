@@ -450,3 +450,29 @@ fn agents_waiting_for_a_person_are_not_trouble_until_critical() {
         Decision::Spawn { keys, .. } if keys.contains(&"agent_waiting_input/task:a".to_owned())
     )));
 }
+
+#[test]
+fn no_manager_while_the_hours_spending_budget_is_spent() {
+    let p = policy();
+    let mut state = EngineState::default();
+    let closed = Step {
+        skip_hold: false,
+        spend_closed: true,
+    };
+    let mut decisions = Vec::new();
+    for m in 0..=5 {
+        decisions.extend(step(&mut state, &[critical("a")], &p, t(m), closed));
+    }
+    assert_eq!(spawns(&decisions), 0, "{decisions:#?}");
+    // Recorded once, with its reason.
+    let suppressed: Vec<_> = decisions
+        .iter()
+        .filter(|d| {
+            matches!(d, Decision::Suppressed { reason, .. } if *reason == SuppressReason::SpendBudget)
+        })
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{decisions:#?}");
+    // Once the budget allows it again, the trouble brings in its manager.
+    let open = step(&mut state, &[critical("a")], &p, t(6), Step::default());
+    assert_eq!(spawns(&open), 1, "{open:#?}");
+}
