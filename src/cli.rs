@@ -220,7 +220,6 @@ pub(crate) enum Command {
     /// Every dispatch attempt, newest first: how it ended and what it spent.
     Jobs {
         /// Only this task's jobs.
-        #[arg(long)]
         task: Option<String>,
         #[arg(long)]
         json: bool,

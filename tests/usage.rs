@@ -61,7 +61,7 @@ fn usage_is_counted_per_job_task_and_hour_and_survives_a_restart() {
     assert_eq!(hour["tokens"]["input"], 1600, "{hour:#}");
     let status = live.run(&["status"]).stdout;
     assert!(status.contains("this hour"), "{status}");
-    let jobs = live.run(&["jobs", "--task", "a"]).stdout;
+    let jobs = live.run(&["jobs", "a"]).stdout;
     assert!(jobs.contains("5800 tok $0.0102"), "{jobs}");
     // A new supervisor reads what was counted; nothing is counted twice.
     assert_eq!(live.run(&["down"]).code, 0);

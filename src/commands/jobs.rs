@@ -1,4 +1,4 @@
-//! `warden jobs [--task T] [--json]`: every dispatch attempt in the register, newest first,
+//! `warden jobs [TASK] [--json]`: every dispatch attempt in the register, newest first,
 //! with how it ended and what it spent (`.warden/jobs/<job>.usage.json`).
 
 use std::fmt::Write as _;

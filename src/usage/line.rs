@@ -31,7 +31,7 @@ struct Message<'a> {
 }
 
 #[derive(Deserialize)]
-struct Usage {
+pub(super) struct Usage {
     #[serde(default)]
     input_tokens: u64,
     #[serde(default)]
@@ -40,6 +40,18 @@ struct Usage {
     cache_read_input_tokens: u64,
     #[serde(default)]
     cache_creation_input_tokens: u64,
+}
+
+impl Usage {
+    /// The messages API's usage object as warden's tokens.
+    pub(super) fn tokens(&self) -> Tokens {
+        Tokens {
+            input: self.input_tokens,
+            output: self.output_tokens,
+            cache_read: self.cache_read_input_tokens,
+            cache_creation: self.cache_creation_input_tokens,
+        }
+    }
 }
 
 /// An assistant line's usage and the key of its response (`None` when the line names
@@ -54,12 +66,7 @@ pub(crate) fn assistant_usage(line: &[u8]) -> Option<(Option<u64>, Spend)> {
     }
     let message = line.message?;
     let usage = message.usage?;
-    let tokens = Tokens {
-        input: usage.input_tokens,
-        output: usage.output_tokens,
-        cache_read: usage.cache_read_input_tokens,
-        cache_creation: usage.cache_creation_input_tokens,
-    };
+    let tokens = usage.tokens();
     if tokens.is_zero() {
         return None;
     }

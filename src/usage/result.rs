@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::line::Usage;
 use super::tokens::{Spend, Tokens};
 use crate::logs::strip_escapes;
 
@@ -29,7 +30,7 @@ struct ResultObject {
     #[serde(rename = "type")]
     kind: String,
     total_cost_usd: Option<f64>,
-    usage: Option<ClaudeUsage>,
+    usage: Option<Usage>,
     #[serde(rename = "modelUsage")]
     model_usage: Option<BTreeMap<String, ModelUsage>>,
     session_id: Option<String>,
@@ -37,18 +38,6 @@ struct ResultObject {
     duration_ms: Option<u64>,
     #[serde(default)]
     is_error: bool,
-}
-
-#[derive(Deserialize)]
-struct ClaudeUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
 }
 
 #[derive(Deserialize)]
@@ -123,12 +112,7 @@ pub(crate) fn claude_result(tail: &[u8]) -> Option<ClaudeResult> {
             .map(|u| Spend {
                 at: None,
                 model: None,
-                tokens: Tokens {
-                    input: u.input_tokens,
-                    output: u.output_tokens,
-                    cache_read: u.cache_read_input_tokens,
-                    cache_creation: u.cache_creation_input_tokens,
-                },
+                tokens: u.tokens(),
                 usd: usd(object.total_cost_usd),
             })
             .into_iter()
