@@ -217,6 +217,14 @@ mod tests {
             limits(&budget(None, None, Some(500))),
             [(Limit::TokensPerTask, Some("a".to_owned()))]
         );
+        let per_task_usd = Budget {
+            max_usd_per_task: Some(2.0),
+            ..Budget::default()
+        };
+        assert_eq!(
+            limits(&per_task_usd),
+            [(Limit::UsdPerTask, Some("b".to_owned()))]
+        );
     }
 
     #[test]
