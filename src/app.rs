@@ -96,10 +96,14 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             commands::print_bytes(&out)
         }
         Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
-        Command::Init { force, agent } => {
+        Command::Init {
+            force,
+            agent,
+            justfile,
+        } => {
             let start = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
             let root = start.canonicalize().map_err(Error::io("open", &start))?;
-            commands::init::run(&root, *force, *agent)
+            commands::init::run(&root, *force, *agent, *justfile)
         }
         Command::Demo {
             keep,

@@ -14,8 +14,8 @@ use crate::config::{HumanDuration, Overrides};
     about = "A tmux-native supervisor for AI coding agents working a backlog of markdown tasks"
 )]
 pub(crate) struct Cli {
-    /// Run as if started in this folder.
-    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    /// Run as if started in this folder (which must exist: it is never created).
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR", value_parser = existing_folder)]
     pub(crate) directory: Option<PathBuf>,
     /// Use this config file instead of looking for warden.toml upwards.
     #[arg(long, global = true, value_name = "FILE", env = "WARDEN_CONFIG")]
@@ -91,6 +91,10 @@ pub(crate) enum Command {
         /// The agent to wire: its dispatch script, hooks and manager commands.
         #[arg(long, value_enum, default_value = "generic")]
         agent: crate::commands::init::InitAgent,
+        /// Make a justfile with a `manage` recipe when there is none (one that exists
+        /// gets the recipe anyway).
+        #[arg(long)]
+        justfile: bool,
     },
     /// Remove the worktrees of completed and cancelled tasks (after `[workspace]
     /// before_remove`); one with uncommitted changes is kept unless --force.
@@ -299,4 +303,15 @@ pub(crate) enum Command {
 pub(crate) enum BudgetAction {
     /// Start the repository's rolling hour and day afresh from now.
     Reset,
+}
+
+/// `-C DIR`: a folder that exists. A typo must not become a new repository.
+fn existing_folder(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => Ok(path),
+        Ok(_) => Err("not a folder".to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no such folder".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -17,7 +17,7 @@ fn git_init(repo: &Repo) {
 fn init_then_check_and_doctor_pass_and_a_second_init_changes_nothing() {
     let repo = Repo::new();
     git_init(&repo);
-    let first = repo.run(&["init"]);
+    let first = repo.run(&["init", "--justfile"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     for needle in [
         "wrote    warden.toml",
@@ -28,7 +28,9 @@ fn init_then_check_and_doctor_pass_and_a_second_init_changes_nothing() {
     ] {
         assert!(first.stdout.contains(needle), "{needle}: {}", first.stdout);
     }
-    assert!(repo.read(".gitignore").lines().any(|l| l == ".warden/"));
+    for line in [".warden/", "tasks/logs/", ".worktrees/"] {
+        assert!(repo.read(".gitignore").lines().any(|l| l == line), "{line}");
+    }
     assert!(
         repo.read("justfile")
             .contains("manage:\n    warden up --attach")
@@ -97,14 +99,33 @@ fn init_keeps_what_a_repository_already_has() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         repo.read(".gitignore"),
-        "target/\n/.warden/\n",
-        "the ignore line was there"
+        "target/\n/.warden/\ntasks/logs/\n.worktrees/\n",
+        "the .warden line was there; the others are added"
     );
     assert!(
         repo.read("justfile").starts_with("test:\n    cargo test\n"),
         "the old recipes stay"
     );
     assert!(repo.read("justfile").contains("manage:"));
+}
+
+#[test]
+fn init_makes_no_justfile_unless_asked() {
+    let repo = Repo::new();
+    let run = repo.run(&["init"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!repo.path("justfile").exists(), "{}", run.stdout);
+    assert!(run.stdout.contains("skipped  justfile"), "{}", run.stdout);
+}
+
+#[test]
+fn a_folder_that_does_not_exist_is_an_error_and_is_not_created() {
+    let repo = Repo::new();
+    let typo = repo.path("no-such-folder");
+    let run = repo.run(&["-C", &typo.to_string_lossy(), "init"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("no such folder"), "{}", run.stderr);
+    assert!(!typo.exists(), "the typo became a folder");
 }
 
 #[test]

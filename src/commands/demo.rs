@@ -345,11 +345,15 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
         }
     ));
     summary.push_str(&String::from_utf8_lossy(&status.stdout));
-    match &seen.escalated {
-        Some(pack) => summary.push_str(&format!(
+    match (&seen.escalated, keep) {
+        (Some(pack), true) => summary.push_str(&format!(
             "\nThe escalation's context pack (what a manager agent would read): {pack}\n"
         )),
-        None => summary.push_str("\nNo escalation happened within the time limit.\n"),
+        // Its path would name a file that is gone a moment later.
+        (Some(_), false) => summary.push_str(
+            "\nTier 2 wrote a context pack (context.md, what a manager agent would read); it goes with the demo: `warden demo --keep` keeps it to read.\n",
+        ),
+        (None, _) => summary.push_str("\nNo escalation happened within the time limit.\n"),
     }
     print(&summary)?;
     if keep {
@@ -370,6 +374,9 @@ pub(crate) fn run(keep: bool, live_escalation: bool) -> Result<ExitCode, Error> 
     } else {
         print("\nremoved the demo's session and repository\n")?;
     }
+    print(
+        "\nNext, on your own repository:\n  cargo install --locked --path .   (from warden's folder)\n  cd your-repo && warden init --agent claude && warden doctor\n  warden up --attach\n",
+    )?;
     Ok(if complete {
         ExitCode::Ok
     } else {

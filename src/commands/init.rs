@@ -118,7 +118,40 @@ fn append(
     ))
 }
 
-pub(crate) fn run(root: &Path, force: bool, agent: InitAgent) -> Result<ExitCode, Error> {
+/// What warden makes that git should not track: its state, the dispatch logs and
+/// snapshots, the worktrees. Each line is added unless `.gitignore` has it already.
+fn ignore_lines(root: &Path) -> Result<String, Error> {
+    const LINES: [&str; 3] = [".warden/", "tasks/logs/", ".worktrees/"];
+    let existing = std::fs::read_to_string(root.join(".gitignore")).unwrap_or_default();
+    let has = |line: &str| {
+        let bare = line.trim_end_matches('/');
+        existing.lines().any(|l| {
+            let l = l.trim().trim_start_matches('/').trim_end_matches('/');
+            l == bare
+        })
+    };
+    let missing: Vec<&str> = LINES.into_iter().filter(|l| !has(l)).collect();
+    if missing.is_empty() {
+        return Ok(
+            "kept     .gitignore (already ignores .warden/, tasks/logs/, .worktrees/)".to_owned(),
+        );
+    }
+    let addition: String = missing.iter().map(|l| format!("{l}\n")).collect();
+    append(
+        root,
+        ".gitignore",
+        &addition,
+        |_| false,
+        &missing.join(", "),
+    )
+}
+
+pub(crate) fn run(
+    root: &Path,
+    force: bool,
+    agent: InitAgent,
+    justfile: bool,
+) -> Result<ExitCode, Error> {
     let (config, dispatch) = files(agent);
     let lines = [
         create(root, "warden.toml", &config, force, false)?,
@@ -132,26 +165,21 @@ pub(crate) fn run(root: &Path, force: bool, agent: InitAgent) -> Result<ExitCode
             force,
             false,
         )?,
-        append(
-            root,
-            ".gitignore",
-            ".warden/\n",
-            |t| {
-                t.lines()
-                    .any(|l| matches!(l.trim(), ".warden" | ".warden/" | "/.warden" | "/.warden/"))
-            },
-            "the .warden/ line",
-        )?,
-        append(
-            root,
-            "justfile",
-            JUST_RECIPE,
-            |t| {
-                t.lines()
-                    .any(|l| l.starts_with("manage:") || l.starts_with("manage "))
-            },
-            "a manage recipe",
-        )?,
+        ignore_lines(root)?,
+        if justfile || root.join("justfile").exists() {
+            append(
+                root,
+                "justfile",
+                JUST_RECIPE,
+                |t| {
+                    t.lines()
+                        .any(|l| l.starts_with("manage:") || l.starts_with("manage "))
+                },
+                "a manage recipe",
+            )?
+        } else {
+            "skipped  justfile (none here; --justfile makes one with a manage recipe)".to_owned()
+        },
     ];
     let mut out = format!("warden init in {}\n", root.display());
     for l in lines {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::{
-    AgentSummary, Counts, EscalationSummary, RegisterSummary, SNAPSHOT_FORMAT_VERSION, Snapshot,
-    TaskEntry, UsageSummary, WorkerEntry,
+    AgentSummary, Counts, EscalationSummary, LastJob, RegisterSummary, SNAPSHOT_FORMAT_VERSION,
+    Snapshot, TaskEntry, UsageSummary, WorkerEntry,
 };
 use crate::config::{Escalation, HumanDuration};
 use crate::detect::{Observations, Signal};
@@ -54,6 +54,13 @@ pub(crate) fn build_snapshot(
         None => format!("usage limit: {} until it resumes", l.kind),
     });
     let spent = crate::usage::per_task(obs.usage.values());
+    let mut latest: BTreeMap<&str, &crate::register::JobRecord> = BTreeMap::new();
+    for j in obs.register.map(|r| r.jobs.as_slice()).unwrap_or_default() {
+        let slot = latest.entry(j.task.as_str()).or_insert(j);
+        if (j.attempt, j.started_at) > (slot.attempt, slot.started_at) {
+            *slot = j;
+        }
+    }
     let mut counts = Counts::default();
     let tasks = obs
         .tasks
@@ -90,6 +97,13 @@ pub(crate) fn build_snapshot(
                 needs_attention,
                 escalation_reasons,
                 usage: spent.get(t.id()).copied(),
+                last_job: latest.get(t.id()).map(|j| LastJob {
+                    job: j.job.clone(),
+                    attempt: j.attempt,
+                    started_at: j.started_at,
+                    end: j.end.clone(),
+                    ended_at: j.ended_at,
+                }),
             }
         })
         .collect();

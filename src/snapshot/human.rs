@@ -136,12 +136,15 @@ fn render(s: &Snapshot) -> String {
         );
     }
     let e = &s.escalation;
-    let tier2 = match (e.enabled, e.dry_run) {
-        (false, _) => "tier 2 off",
-        (true, true) => "tier 2 dry-run",
-        (true, false) => "tier 2 enabled",
+    let tier2 = if e.dry_run {
+        "tier 2 dry-run"
+    } else {
+        "tier 2 enabled"
     };
-    let state = if e.required {
+    // Off is off: "required" would read as a call to act that nothing will answer.
+    let state = if !e.enabled {
+        "off".to_owned()
+    } else if e.required {
         format!("required ({tier2})")
     } else if e.signals.is_empty() {
         format!("not required, no signals ({tier2})")

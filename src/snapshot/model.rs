@@ -123,6 +123,20 @@ pub(crate) struct TaskEntry {
     /// What all its attempts spent; none before any was counted.
     #[serde(default)]
     pub(crate) usage: Option<Totals>,
+    /// Its latest job, so "did task X succeed?" needs no register.
+    #[serde(default)]
+    pub(crate) last_job: Option<LastJob>,
+}
+
+/// A task's latest job, as `tasks[].last_job` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LastJob {
+    pub(crate) job: String,
+    pub(crate) attempt: u32,
+    pub(crate) started_at: DateTime<Utc>,
+    /// `null` while it runs.
+    pub(crate) end: Option<crate::register::JobEnd>,
+    pub(crate) ended_at: Option<DateTime<Utc>>,
 }
 
 /// A live dispatch attempt.
