@@ -55,10 +55,38 @@ fn init_then_check_and_doctor_pass_and_a_second_init_changes_nothing() {
 
     let check = repo.run(&["check"]);
     assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
-    // doctor: scripts/dispatch runs `claude`, which this machine may not have; the dispatch
-    // command itself (the script) exists and is executable, which is what doctor checks.
-    let doctor = repo.run(&["doctor"]);
+    // doctor looks at what scripts/dispatch runs: `claude`. Without it on PATH every task
+    // would fail with 127, so doctor fails and says how to install it.
+    let bare_path = "/usr/local/bin:/usr/bin:/bin";
+    let missing = repo.run_env(&["doctor"], &[("PATH", bare_path)]);
+    assert_eq!(missing.code, 3, "{}\n{}", missing.stdout, missing.stderr);
+    assert!(
+        missing
+            .stdout
+            .contains("FAIL  scripts/dispatch runs claude, which is not on PATH"),
+        "{}",
+        missing.stdout
+    );
+    // With a `claude` on PATH, doctor names it and its version.
+    let bin = repo.path("fake-bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::write(
+        bin.join("claude"),
+        "#!/bin/sh\necho '9.9.9 (Claude Code)'\n",
+    )
+    .expect("claude");
+    std::process::Command::new("chmod")
+        .args(["+x", &bin.join("claude").to_string_lossy()])
+        .status()
+        .expect("chmod");
+    let with = format!("{}:{bare_path}", bin.display());
+    let doctor = repo.run_env(&["doctor"], &[("PATH", with.as_str())]);
     assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
+    assert!(
+        doctor.stdout.contains("(9.9.9 (Claude Code))"),
+        "{}",
+        doctor.stdout
+    );
     assert!(
         doctor.stdout.contains("a private tmux server starts"),
         "{}",

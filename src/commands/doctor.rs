@@ -157,6 +157,95 @@ fn check_dispatch(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
     }
 }
 
+/// The agent CLIs a dispatch script runs: `claude` or `codex` as the first word of a line
+/// that is not a comment (after `exec`), as `warden init` writes them.
+fn agents_in_script(text: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let first = match words.next() {
+            Some("exec") => words.next(),
+            other => other,
+        };
+        for agent in ["claude", "codex"] {
+            if first == Some(agent) && !found.contains(&agent) {
+                found.push(agent);
+            }
+        }
+    }
+    found
+}
+
+/// `<agent> --version`, waited for at most 5 s (a CLI that hangs must not hang doctor).
+fn version_of(program: &Path) -> Option<String> {
+    let mut child = Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while child.try_wait().ok()?.is_none() {
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut text).ok()?;
+    text.lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+}
+
+/// What the dispatch script will run: the agent CLIs it calls must be installed, or every
+/// task fails with 127 a second after `warden up`.
+fn check_agents(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
+    // A bare program is `check_dispatch`'s: it is the agent.
+    let Some(program) = loaded
+        .config
+        .dispatch
+        .command
+        .first()
+        .filter(|p| p.contains('/'))
+    else {
+        return;
+    };
+    let path = if Path::new(program).is_absolute() {
+        PathBuf::from(program)
+    } else {
+        loaded.root.join(program)
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    for agent in agents_in_script(&text) {
+        match on_path(agent) {
+            Some(found) => out.push(ok(format!(
+                "{} runs {agent}: {}{}",
+                program,
+                found.display(),
+                version_of(&found).map_or_else(String::new, |v| format!(" ({v})"))
+            ))),
+            None => out.push(bad(
+                Level::Fail,
+                format!("{program} runs {agent}, which is not on PATH"),
+                match agent {
+                    "claude" => "install Claude Code (npm install -g @anthropic-ai/claude-code), or edit the script",
+                    _ => "install the Codex CLI (npm install -g @openai/codex), or edit the script",
+                },
+            )),
+        }
+    }
+}
+
 fn check_git(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
     let git = Command::new("git").arg("--version").output();
     if !git.is_ok_and(|o| o.status.success()) {
@@ -178,7 +267,19 @@ fn check_git(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
         .args(["rev-parse", "--git-dir"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if inside {
+    let head = Command::new("git")
+        .arg("-C")
+        .arg(&loaded.root)
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if inside && !head && loaded.config.dispatch.worktree == WorktreeMode::Git {
+        out.push(bad(
+            Level::Fail,
+            "the repository has no commit yet, and worktree = \"git\" needs one",
+            "commit once (git commit --allow-empty -m init)",
+        ));
+    } else if inside {
         out.push(ok("git works in this repository"));
     } else if loaded.config.dispatch.worktree == WorktreeMode::Git {
         out.push(bad(
@@ -269,6 +370,7 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
     check_tmux(&mut findings);
     check_git(loaded, &mut findings);
     check_dispatch(loaded, &mut findings);
+    check_agents(loaded, &mut findings);
     check_state(loaded, &paths, &mut findings);
     let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
     let code = if worst == Level::Fail {
@@ -313,6 +415,17 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_agents_a_script_runs_are_found_outside_comments() {
+        let generic = include_str!("../../templates/dispatch");
+        assert_eq!(agents_in_script(generic), ["claude"]);
+        assert_eq!(
+            agents_in_script(include_str!("../../templates/dispatch-codex")),
+            ["codex"]
+        );
+        assert!(agents_in_script("# exec claude\necho claude\n").is_empty());
+    }
 
     #[test]
     fn versions() {
