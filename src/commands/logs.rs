@@ -25,6 +25,21 @@ fn write_out(bytes: &[u8], raw: bool) -> Result<(), Error> {
     }
 }
 
+/// Why a task has no log: it was never dispatched, or there is no such task (with the
+/// ids close to it).
+fn no_log(loaded: &LoadedConfig, task: &str, path: &std::path::Path) -> String {
+    let mut tier1 = crate::heartbeat::Tier1::new(loaded.clone());
+    let pass = tier1.pass(crate::clock::now());
+    if pass.task(task).is_some() {
+        return format!(
+            "{task:?} was never dispatched: it has no log yet ({})",
+            path.display()
+        );
+    }
+    let close = crate::task::close_ids(task, pass.plan.index.keys().map(String::as_str));
+    format!("no task {task:?}{}", crate::task::did_you_mean(&close))
+}
+
 pub(crate) fn logs(
     loaded: &LoadedConfig,
     task: &str,
@@ -35,7 +50,7 @@ pub(crate) fn logs(
     let path = paths.log_for(task);
     let mut file = std::fs::File::open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound {
-            what: format!("no log for {task:?} at {}", path.display()),
+            what: no_log(loaded, task, &path),
         },
         _ => Error::Io {
             what: "open log",

@@ -299,6 +299,7 @@ pub(crate) fn dispatch_task(
     let Some(found) = pass.task(task) else {
         return Err(Refusal::UnknownTask {
             task: task.to_owned(),
+            close: crate::task::close_ids(task, pass.plan.index.keys().map(String::as_str)),
         });
     };
     if state.jobs.register.is_err() {

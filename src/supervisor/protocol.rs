@@ -75,6 +75,9 @@ pub(crate) enum Refusal {
     /// No task has this id.
     UnknownTask {
         task: String,
+        /// Ids close to it.
+        #[serde(default)]
+        close: Vec<String>,
     },
     AlreadyRunning {
         task: String,
@@ -115,8 +118,12 @@ pub(crate) enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownTask { task } => {
-                write!(f, "no task {task:?} (see `warden tasks`)")
+            Self::UnknownTask { task, close } => {
+                write!(
+                    f,
+                    "no task {task:?}{} (see `warden tasks`)",
+                    crate::task::did_you_mean(close)
+                )
             }
             Self::AlreadyRunning { task } => write!(f, "{task} is already running"),
             Self::NoWorker { task } => write!(f, "{task} has no running worker"),

@@ -106,12 +106,24 @@ fn retry(state: &mut State, task: &str, reply: ReplyId) -> Vec<Action> {
         .map(|j| j.attempt)
         .max()
     else {
-        return vec![refuse(
-            reply,
+        // A typo is not "never dispatched": say which ids are close, from the last pass.
+        let ids: Vec<&str> = state
+            .passes
+            .last
+            .iter()
+            .flat_map(|s| s.tasks.iter().map(|t| t.id.as_str()))
+            .collect();
+        let refusal = if ids.is_empty() || ids.contains(&task) {
             Refusal::NeverDispatched {
                 task: task.to_owned(),
-            },
-        )];
+            }
+        } else {
+            Refusal::UnknownTask {
+                task: task.to_owned(),
+                close: crate::task::close_ids(task, ids),
+            }
+        };
+        return vec![refuse(reply, refusal)];
     };
     register.retries.insert(task.to_owned(), last);
     state.passes.dirty = true;

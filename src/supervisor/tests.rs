@@ -266,7 +266,8 @@ fn a_dispatch_request_launches_and_answers_without_stepping_tier2() {
         }),
         Response::Refused {
             refusal: Refusal::UnknownTask {
-                task: "nope".into()
+                task: "nope".into(),
+                close: Vec::new(),
             }
         }
     );

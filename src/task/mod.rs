@@ -7,6 +7,7 @@ mod parse;
 mod queue;
 mod read;
 mod store;
+mod suggest;
 #[cfg(test)]
 pub(crate) mod testing;
 mod walk;
@@ -21,3 +22,4 @@ pub(crate) use parse::task_body;
 pub(crate) use queue::{Activity, Plan, plan};
 pub(crate) use read::read_task_file;
 pub(crate) use store::{Backlog, Scan, TaskStore};
+pub(crate) use suggest::{close_ids, did_you_mean};
