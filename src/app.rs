@@ -157,6 +157,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Tasks { queue, json } => {
             commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json)
         }
+        Command::Reload => commands::reload::reload(&load_config(cli, true)?),
         Command::Budget { action } => {
             let reset = *action == Some(crate::cli::BudgetAction::Reset);
             commands::budget::run(Tier1::new(load_config(cli, true)?), reset)

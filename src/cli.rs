@@ -221,6 +221,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: Option<BudgetAction>,
     },
+    /// Ask the running supervisor to read warden.toml again (SIGHUP; an invalid file keeps
+    /// the old config).
+    Reload,
     /// Every dispatch attempt, newest first: how it ended and what it spent.
     Jobs {
         /// Only this task's jobs.

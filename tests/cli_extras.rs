@@ -65,3 +65,15 @@ fn no_color_means_no_escapes_in_logs() {
     assert!(plain.contains("unknown key `typo_key`"), "{plain:?}");
     assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
 }
+
+#[test]
+fn reload_without_a_supervisor_says_so() {
+    let repo = support::Repo::new();
+    let run = repo.run(&["reload"]);
+    assert_eq!(run.code, 7, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no supervisor is running"),
+        "{}",
+        run.stderr
+    );
+}

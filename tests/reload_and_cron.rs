@@ -41,7 +41,9 @@ fn sighup_reloads_and_an_invalid_config_keeps_the_old_one() {
         "still supervising"
     );
     live.repo.write_aged("warden.toml", "[dispatch]\ncommand = [\"scripts/fake-agent\"]\nmax_workers = 3\n[heartbeat]\ninterval = \"1s\"\n", 0);
-    send(pid, Signal::SIGHUP);
+    // `warden reload` is the same SIGHUP, sent to the lock's supervisor for you.
+    let reload = live.run(&["reload"]);
+    assert_eq!(reload.code, 0, "{}\n{}", reload.stdout, reload.stderr);
     live.wait_for("three workers after a good reload", WAIT, |l| {
         l.snapshot()["counts"]["workers_live"] == 3
     });

@@ -17,6 +17,7 @@ pub(crate) mod init;
 pub(crate) mod jobs;
 pub(crate) mod logs;
 mod output;
+pub(crate) mod reload;
 pub(crate) mod session;
 pub(crate) mod status;
 pub(crate) mod tasks;
