@@ -94,6 +94,12 @@ fn before_run_fails_the_attempt_and_after_run_always_runs() {
     live.wait_for("after_run after the good attempt", WAIT, |l| {
         read(l, "after_run.log").contains("exit 0")
     });
+    // Each attempt has a window of its own: the task, then `#<attempt>`.
+    let windows =
+        String::from_utf8_lossy(&live.tmux(&["list-windows", "-F", "#{window_name}"]).stdout)
+            .into_owned();
+    assert!(windows.lines().any(|w| w == "w-t"), "{windows}");
+    assert!(windows.lines().any(|w| w == "w-t#2"), "{windows}");
 }
 
 #[test]

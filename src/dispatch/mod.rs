@@ -12,4 +12,4 @@ pub(crate) use prompt::{
 };
 #[cfg(test)]
 pub(crate) use template::is_safe_name;
-pub(crate) use template::{Placeholders, safe_name};
+pub(crate) use template::{Placeholders, safe_name, worker_window};

@@ -71,6 +71,16 @@ impl Placeholders {
     }
 }
 
+/// A worker's window: `<prefix>-<task>`, and `#<attempt>` from the second attempt on, so
+/// each job's window has a name of its own.
+pub(crate) fn worker_window(prefix: &str, task: &str, attempt: u32) -> String {
+    if attempt > 1 {
+        format!("{prefix}-{}#{attempt}", safe_name(task))
+    } else {
+        format!("{prefix}-{}", safe_name(task))
+    }
+}
+
 /// The longest name `safe_name` keeps as it is; longer ones are cut and hashed.
 const KEEP_CHARS: usize = 80;
 
@@ -284,5 +294,15 @@ mod tests {
                 prop_assert!(is_safe_name(&s), "{:?} -> {:?}", id, s);
             }
         }
+    }
+
+    #[test]
+    fn each_attempt_has_a_window_of_its_own() {
+        assert_eq!(worker_window("w", "auth", 1), "w-auth");
+        assert_eq!(worker_window("w", "auth", 3), "w-auth#3");
+        assert_eq!(
+            worker_window("w", "a b", 2),
+            format!("w-{}#2", safe_name("a b"))
+        );
     }
 }

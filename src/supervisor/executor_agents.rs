@@ -9,15 +9,19 @@ use super::state::State;
 use crate::escape::terminal_safe;
 
 impl Executor {
-    /// The live job's pane, from the register.
-    fn pane_of(state: &State, job: &str) -> Option<String> {
+    /// The live job's record, from the register.
+    fn live_job<'s>(state: &'s State, job: &str) -> Option<&'s crate::register::JobRecord> {
         state
             .jobs
             .register
             .as_ref()
             .ok()
             .and_then(|r| r.jobs.iter().find(|j| j.job == job && j.is_live()))
-            .and_then(|j| j.pane.clone())
+    }
+
+    /// The live job's pane.
+    fn pane_of(state: &State, job: &str) -> Option<String> {
+        Self::live_job(state, job).and_then(|j| j.pane.clone())
     }
 
     pub(super) fn agent_action(&self, action: Action, state: &State) {
@@ -31,13 +35,18 @@ impl Executor {
                 if state.layout.workers != crate::layout::WorkerPlacement::Windows {
                     return;
                 }
-                let Some(pane) = Self::pane_of(state, &job) else {
+                let Some((pane, attempt)) = Self::live_job(state, &job)
+                    .and_then(|j| j.pane.clone().map(|p| (p, j.attempt)))
+                else {
                     return;
                 };
                 let name = format!(
-                    "{}-{}{}",
-                    state.layout.worker_window_prefix,
-                    crate::dispatch::safe_name(&task),
+                    "{}{}",
+                    crate::dispatch::worker_window(
+                        &state.layout.worker_window_prefix,
+                        &task,
+                        attempt
+                    ),
                     super::agents::window_mark(agent)
                 );
                 if let Err(e) = self.port.rename_window(&pane, &name) {

@@ -15,7 +15,7 @@ use super::paths::RuntimePaths;
 use super::prompt_file::{PromptJob, previous_of, read_template};
 use crate::agent::{AgentKind, HookTarget, claude_settings, settings_path};
 use crate::config::{Config, PROMPT_ARG_MAX};
-use crate::dispatch::{PROMPT, safe_name};
+use crate::dispatch::{PROMPT, safe_name, worker_window};
 use crate::escape::terminal_safe;
 use crate::layout::{Layout, WorkerPlacement};
 use crate::register::JobRecord;
@@ -367,11 +367,7 @@ impl Launcher<'_> {
             cwd,
             env,
             pipe: append_to(&log),
-            name: format!(
-                "{}-{}",
-                self.layout.worker_window_prefix,
-                safe_name(task.id())
-            ),
+            name: worker_window(&self.layout.worker_window_prefix, task.id(), record.attempt),
         })
     }
 
