@@ -60,10 +60,35 @@ fn alert(
     commands::tier2::alert_op(&loaded, key, op)
 }
 
+/// What `warden` alone prints: the everyday commands first.
+const OVERVIEW: &str =
+    "warden: a tmux-native supervisor for AI coding agents working a backlog of markdown tasks
+
+Everyday:
+  warden up --attach        start (or join) the supervised session and watch it
+  warden status             what runs, what waits, what needs you
+  warden tasks [--queue]    every task, or the dispatch queue in order
+  warden jobs [TASK]        every attempt: how it ended and what it spent
+  warden logs TASK          a task's dispatch log
+  warden attach [TASK]      jump to a worker's pane (C-b d detaches)
+  warden down               stop the supervisor (workers keep running)
+
+Setting up:
+  warden demo               the whole job on a throwaway repository
+  warden init --agent claude   warden.toml and scripts/dispatch wired to the agent's hooks
+  warden doctor             is everything in place? each problem with its fix
+  warden check              validate the config and every task file
+
+warden help, warden COMMAND --help: every command and flag. Docs: README.md, docs/.
+";
+
 /// Runs the command line.
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
     init_logging(cli.verbose);
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        return commands::print_bytes(OVERVIEW.as_bytes());
+    };
+    match command {
         Command::Heartbeat {
             once,
             json,

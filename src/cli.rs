@@ -25,8 +25,9 @@ pub(crate) struct Cli {
     pub(crate) verbose: u8,
     #[command(flatten)]
     pub(crate) overrides: OverrideArgs,
+    /// None: `warden` alone prints a short overview.
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub(crate) command: Option<Command>,
 }
 
 /// Flags that override the config file; each also reads an environment variable.

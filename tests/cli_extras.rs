@@ -77,3 +77,13 @@ fn reload_without_a_supervisor_says_so() {
         run.stderr
     );
 }
+
+#[test]
+fn warden_alone_prints_a_short_overview() {
+    let repo = support::Repo::new();
+    let run = repo.run(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Everyday:"), "{}", run.stdout);
+    assert!(run.stdout.contains("warden up --attach"), "{}", run.stdout);
+    assert!(run.stdout.lines().count() < 30, "short: {}", run.stdout);
+}

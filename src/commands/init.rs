@@ -191,6 +191,9 @@ pub(crate) fn run(
         InitAgent::Generic => "\nNext: edit scripts/dispatch to pick your agent, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n",
         InitAgent::Claude | InitAgent::Codex => "\nscripts/dispatch runs the agent with warden's hooks (see docs/agents.md); adjust its prompt, then `warden check`, `warden doctor`, and `warden up --attach` (or `just manage`).\n",
     });
+    // The one setting that makes warden worth keeping open: being told when an agent needs
+    // you, even with no terminal attached.
+    out.push_str("Tip: set [escalation] notify_command = [\"notify-send\", \"warden\"] (or any program: the message is its last argument) to hear when an agent waits for you, fails or hits its limit.\n");
     print(&out)?;
     Ok(ExitCode::Ok)
 }

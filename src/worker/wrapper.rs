@@ -367,7 +367,7 @@ mod tests {
         };
         let argv = args.to_argv(Path::new("/bin/warden"));
         let cli = crate::cli::Cli::try_parse_from(&argv).expect("parses");
-        let crate::cli::Command::RunWorker {
+        let Some(crate::cli::Command::RunWorker {
             job,
             record,
             report,
@@ -375,7 +375,7 @@ mod tests {
             env,
             workspace,
             argv,
-        } = cli.command
+        }) = cli.command
         else {
             panic!("not run-worker");
         };
