@@ -17,6 +17,7 @@ mod heartbeat;
 mod layout;
 mod logs;
 mod register;
+mod render;
 mod snapshot;
 mod state;
 mod supervisor;

@@ -67,6 +67,25 @@ pub(crate) fn logs(
     } else {
         bytes.len()
     };
+    if !follow && !raw {
+        // As a person saw it: cursor moves, redraws and spinners replayed by a terminal.
+        let start = bytes.len().saturating_sub(crate::render::RENDER_TAIL);
+        let mut text = String::new();
+        if start > 0 {
+            text.push_str(&format!(
+                "(the first {start} bytes are not shown; `warden logs --raw` has them all)\n"
+            ));
+        }
+        text.push_str(&crate::render::render_terminal(&bytes[start..]));
+        // The text is what a terminal drew: its control characters are gone already, and
+        // what is left is escaped like any text from an agent.
+        let safe = crate::escape::terminal_safe_lines(&text);
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(safe.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+            _ => Ok(ExitCode::Ok),
+        };
+    }
     write_out(&bytes[..cut], raw)?;
     if !follow {
         return Ok(ExitCode::Ok);

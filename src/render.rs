@@ -1,0 +1,79 @@
+//! A terminal agent's output the way a person saw it: the bytes a pane printed (cursor
+//! moves, redraws, a spinner) replayed through a terminal emulator (`vt100`), the
+//! scrollback and the last screen read back as text. `warden logs` shows this; `--raw`
+//! keeps the bytes.
+
+/// The pane size warden's sessions use: agents draw for it.
+const ROWS: u16 = 50;
+const COLS: u16 = 200;
+/// At most this much of the end of a log is replayed (memory grows with the scrollback).
+pub(crate) const RENDER_TAIL: usize = 4 * 1024 * 1024;
+const SCROLLBACK: usize = 20_000;
+
+/// The text a person would have seen. Lines warden itself wrote end in a bare `\n`, which a
+/// terminal takes as "down one row" only: each becomes `\r\n` first.
+pub(crate) fn render_terminal(bytes: &[u8]) -> String {
+    let mut fed = Vec::with_capacity(bytes.len() + bytes.len() / 16);
+    let mut previous = 0u8;
+    for &b in bytes {
+        if b == b'\n' && previous != b'\r' {
+            fed.push(b'\r');
+        }
+        fed.push(b);
+        previous = b;
+    }
+    let mut parser = vt100::Parser::new(ROWS, COLS, SCROLLBACK);
+    parser.process(&fed);
+    let screen = parser.screen_mut();
+    screen.set_scrollback(usize::MAX);
+    let mut offset = screen.scrollback();
+    let mut lines: Vec<String> = Vec::new();
+    // The rows shown at scrollback offset `o` start `o` rows above the screen: walking the
+    // offset down a page at a time reads the history in order, then the screen.
+    while offset > 0 {
+        screen.set_scrollback(offset);
+        let take = offset.min(usize::from(ROWS));
+        lines.extend(screen.rows(0, COLS).take(take));
+        offset -= take;
+    }
+    screen.set_scrollback(0);
+    lines.extend(screen.rows(0, COLS));
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_moves_become_spaces_and_redraws_collapse() {
+        // What Claude Code drew (research note): words placed by column, not by spaces.
+        let tui = b"Stub\x1b[8Gmodel\x1b[14Ghere.\r\n";
+        assert_eq!(render_terminal(tui), "Stub   model here.\n");
+        // A spinner redrawn in place shows its last frame only.
+        let spinner = b"working |\rworking /\rworking -\rdone      \r\n";
+        assert_eq!(render_terminal(spinner), "done\n");
+    }
+
+    #[test]
+    fn plain_lines_and_a_long_history_come_back_in_order() {
+        let mut log = b"=== warden: j1 attempt 1 of t started ===\n".to_vec();
+        for i in 0..300 {
+            log.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        let text = render_terminal(&log);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 301, "{text}");
+        assert_eq!(lines[0], "=== warden: j1 attempt 1 of t started ===");
+        assert_eq!(lines[1], "line 0");
+        assert_eq!(lines[300], "line 299");
+    }
+}
