@@ -56,6 +56,10 @@ pub(crate) struct Executor {
     pub(crate) accountant: super::accountant::Accountant,
 }
 
+/// How long a message that matters stays in the status line (tmux's default is under a
+/// second: an agent waiting for you must not flash by).
+const HELD_MESSAGE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) fn failure(e: &TmuxError) -> TmuxFailure {
     TmuxFailure {
         kind: match e {
@@ -189,13 +193,13 @@ impl Executor {
             // Messages quote task ids and paths: escaped here, where they leave for a
             // terminal, the status line or a person's notifier, and nowhere before.
             Action::Notify { message } => {
-                self.notify(state, &terminal_safe(&message));
+                self.notify(state, &terminal_safe(&message), false);
                 None
             }
             Action::Announce { message } => {
                 let message = terminal_safe(&message);
                 tracing::warn!("{message}");
-                self.notify(state, &message);
+                self.notify(state, &message, true);
                 run_notify_command(&state.config.escalation.notify_command, &message, &[]);
                 None
             }
@@ -430,10 +434,14 @@ impl Executor {
     }
 
     /// A message in the status line of attached clients; never fails the caller, and is
-    /// skipped while tmux does not answer (each try would cost a timeout).
-    pub(super) fn notify(&self, state: &State, message: &str) {
+    /// skipped while tmux does not answer (each try would cost a timeout). One that
+    /// matters (`held`: an agent needs you, a decision) stays up for `HELD_MESSAGE`.
+    pub(super) fn notify(&self, state: &State, message: &str, held: bool) {
         if state.health.tmux_ok() {
-            let _ = self.port.display_message(&state.paths.session, message);
+            let hold = held.then_some(HELD_MESSAGE);
+            let _ = self
+                .port
+                .display_message(&state.paths.session, message, hold);
         }
     }
 

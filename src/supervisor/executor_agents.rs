@@ -62,7 +62,7 @@ impl Executor {
                 // The agent's own words: escaped before a terminal or tmux sees them.
                 let message = terminal_safe(&message).into_owned();
                 tracing::warn!("{message}");
-                self.notify(state, &message);
+                self.notify(state, &message, true);
                 let env = [
                     ("WARDEN_TASK", terminal_safe(&task).into_owned()),
                     ("WARDEN_JOB", job.unwrap_or_default()),

@@ -81,8 +81,13 @@ impl TmuxPort for Shared {
     fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError> {
         self.0.type_line(pane, text)
     }
-    fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
-        self.0.display_message(session, message)
+    fn display_message(
+        &self,
+        session: &str,
+        message: &str,
+        hold: Option<std::time::Duration>,
+    ) -> Result<(), TmuxError> {
+        self.0.display_message(session, message, hold)
     }
     fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {
         self.0.attach(pane, switch_client)

@@ -398,3 +398,36 @@ fn a_deleted_socket_is_recreated_by_signalling_the_live_server() {
 fn libc_sigusr1() -> i32 {
     nix::sys::signal::Signal::SIGUSR1 as i32
 }
+
+/// A message that matters (a new signal announced) stays in the status line; routine ones
+/// (a dispatch, an end) take tmux's default time.
+#[test]
+fn messages_that_matter_stay_up_in_the_status_line() {
+    let mut rig = Rig::new(CONFIG);
+    rig.task("t", "status: ready");
+    rig.tick();
+    rig.record("j000001", Some(JobEnd::Exited { code: 3 }));
+    rig.fake.set_dead("j000001", Some(3), None);
+    rig.run_for(2);
+    let shown: Vec<(String, bool)> = rig
+        .fake
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            crate::tmux::Call::DisplayMessage { message, held, .. } => Some((message, held)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|(m, held)| m.contains("dispatch_failed") && *held),
+        "{shown:#?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|(m, held)| m.contains("dispatched") && !*held),
+        "{shown:#?}"
+    );
+}

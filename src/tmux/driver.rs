@@ -388,17 +388,21 @@ impl TmuxPort for Tmux {
         .map(drop)
     }
 
-    fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
+    fn display_message(
+        &self,
+        session: &str,
+        message: &str,
+        hold: Option<Duration>,
+    ) -> Result<(), TmuxError> {
         // `-t session` picks a client of that session; with no client it does nothing.
         // The supervisor escapes its messages already; this keeps any other caller safe.
-        self.run(
-            "display-message",
-            &[DisplayMessage::new()
-                .target_pane(format!("{session}:"))
-                .message(literal(&terminal_safe(message)).into_owned())
-                .build()],
-        )
-        .map(drop)
+        let mut command = DisplayMessage::new()
+            .target_pane(format!("{session}:"))
+            .message(literal(&terminal_safe(message)).into_owned());
+        if let Some(hold) = hold {
+            command = command.delay(usize::try_from(hold.as_millis()).unwrap_or(usize::MAX));
+        }
+        self.run("display-message", &[command.build()]).map(drop)
     }
 
     fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {

@@ -487,10 +487,16 @@ impl TmuxPort for FakeTmux {
         Ok(())
     }
 
-    fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError> {
+    fn display_message(
+        &self,
+        session: &str,
+        message: &str,
+        hold: Option<std::time::Duration>,
+    ) -> Result<(), TmuxError> {
         self.call(Call::DisplayMessage {
             session: session.to_owned(),
             message: message.to_owned(),
+            held: hold.is_some(),
         })?;
         if !self.state.borrow().running {
             return Err(Self::no_server());

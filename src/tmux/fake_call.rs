@@ -78,6 +78,8 @@ pub(crate) enum Call {
     DisplayMessage {
         session: String,
         message: String,
+        /// Shown longer than tmux's default.
+        held: bool,
     },
     Attach {
         pane: String,

@@ -352,7 +352,7 @@ fn the_verbs_work_end_to_end() {
         tmux.kill_pane(&split.pane_id),
         Err(TmuxError::Refused { .. })
     ));
-    tmux.display_message("s", "50% #done").expect("shown");
+    tmux.display_message("s", "50% #done", None).expect("shown");
     let socket = tmux.socket_file();
     assert!(socket.exists());
     tmux.kill_server().expect("server killed");

@@ -106,8 +106,14 @@ pub(crate) trait TmuxPort: std::fmt::Debug {
     /// (`set-buffer`, `paste-buffer -p`), then Enter, in one client call.
     fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError>;
 
-    /// Shows `message` in the status line of every client attached to `session`.
-    fn display_message(&self, session: &str, message: &str) -> Result<(), TmuxError>;
+    /// Shows `message` in the status line of every client attached to `session`; for `hold`
+    /// when given (a message that matters stays readable), else for tmux's default time.
+    fn display_message(
+        &self,
+        session: &str,
+        message: &str,
+        hold: Option<std::time::Duration>,
+    ) -> Result<(), TmuxError>;
 
     /// Selects the pane and its window, then puts the terminal on it: `switch-client` from
     /// inside a client of this server, else `attach-session`. The real driver replaces the
