@@ -180,18 +180,7 @@ pub(crate) const AGENT_RECORD_MAX: u64 = 64 * 1024;
 /// The job's record, if there is a readable one of this format (and of this job). Never
 /// through a link, never a FIFO (it would block), never more than `AGENT_RECORD_MAX`.
 pub(crate) fn read_agent_record(jobs: &Path, job: &str) -> Option<AgentRecord> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags((nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK).bits())
-        .open(agent_path(jobs, job))
-        .ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.take(AGENT_RECORD_MAX).read_to_end(&mut bytes).ok()?;
+    let bytes = crate::state::read_bounded(&agent_path(jobs, job), AGENT_RECORD_MAX)?;
     let record: AgentRecord = serde_json::from_slice(&bytes).ok()?;
     (record.format_version == AGENT_FORMAT_VERSION && record.job == job).then_some(record)
 }

@@ -13,6 +13,6 @@ pub(crate) use atomic::{
 };
 pub(crate) use folder::{check_no_links, ensure_folder, ensure_owned_private, make_private};
 pub(crate) use mode::{FileMode, FolderMode};
-pub(crate) use open::{Open, open_private};
+pub(crate) use open::{Open, open_private, read_bounded};
 pub(crate) use refusal::PathError;
 pub(crate) use stamp::{Stamp, stamp};

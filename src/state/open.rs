@@ -99,6 +99,23 @@ fn refusal(path: &Path, e: std::io::Error) -> PathError {
     }
 }
 
+/// A small state file warden wrote, read back: never through a link, never a FIFO (it
+/// would block), only a regular file, at most `max` bytes. `None` when any of that fails.
+pub(crate) fn read_bounded(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK).bits())
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(max).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

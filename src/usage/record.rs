@@ -184,18 +184,7 @@ pub(crate) fn write_job_usage(jobs: &Path, usage: &JobUsage) -> Result<(), Usage
 /// The job's record, if there is a readable one of this format (and of this job). Never
 /// through a link, never a FIFO (it would block), never more than `USAGE_RECORD_MAX`.
 pub(crate) fn read_job_usage(jobs: &Path, job: &str) -> Option<JobUsage> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags((nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK).bits())
-        .open(usage_path(jobs, job))
-        .ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.take(USAGE_RECORD_MAX).read_to_end(&mut bytes).ok()?;
+    let bytes = crate::state::read_bounded(&usage_path(jobs, job), USAGE_RECORD_MAX)?;
     let usage: JobUsage = serde_json::from_slice(&bytes).ok()?;
     (usage.format_version == JOB_USAGE_FORMAT_VERSION && usage.job == job).then_some(usage)
 }

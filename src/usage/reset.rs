@@ -19,7 +19,8 @@ pub(crate) fn reset_path(state: &Path) -> PathBuf {
 
 /// The last reset, if any (an unreadable file counts as none).
 pub(crate) fn read_reset(state: &Path) -> Option<DateTime<Utc>> {
-    let bytes = std::fs::read(reset_path(state)).ok()?;
+    // Written by warden: a link or a FIFO there is not ours to follow.
+    let bytes = crate::state::read_bounded(&reset_path(state), 4096)?;
     serde_json::from_slice::<ResetFile>(&bytes)
         .ok()
         .filter(|f| f.format_version == 1)
