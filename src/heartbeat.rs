@@ -26,6 +26,9 @@ pub(crate) struct Pass {
     pub(crate) scan: Scan,
     pub(crate) plan: Arc<Plan>,
     pub(crate) snapshot: Snapshot,
+    /// The `[budget]` limits crossed at this pass: detection says so, dispatch and Tier 2
+    /// hold back for them.
+    pub(crate) breaches: Vec<crate::usage::Breach>,
 }
 
 impl Pass {
@@ -195,6 +198,9 @@ impl Tier1 {
             &self.loaded.resolve(&config.paths.worktrees),
         );
         let register_path = self.register_path();
+        let breaches = register.ok().map_or_else(Vec::new, |r| {
+            crate::usage::breaches(seen.usage, r, &config.budget, seen.budget_reset, now)
+        });
         let obs = Observations {
             tasks: &backlog.tasks,
             invalid: &backlog.invalid,
@@ -210,7 +216,7 @@ impl Tier1 {
             agents: seen.agents,
             usage: seen.usage,
             budget: &config.budget,
-            budget_reset: seen.budget_reset,
+            breaches: &breaches,
             now,
         };
         let signals = detect(&obs);
@@ -228,6 +234,7 @@ impl Tier1 {
             scan,
             plan,
             snapshot,
+            breaches,
         }
     }
 }

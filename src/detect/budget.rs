@@ -4,13 +4,12 @@
 
 use super::observations::Observations;
 use super::signal::{Evidence, Severity, Signal, SignalCode, Subject};
-use crate::usage::breaches;
 
 pub(crate) fn detect_budget(obs: &Observations<'_>, out: &mut Vec<Signal>) {
     let Some(register) = obs.register else {
         return;
     };
-    for b in breaches(obs.usage, register, obs.budget, obs.budget_reset, obs.now) {
+    for b in obs.breaches {
         let spending = match &b.task {
             Some(task) => register.live_jobs().any(|j| &j.task == task),
             None => register.live_jobs().next().is_some(),

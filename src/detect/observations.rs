@@ -98,8 +98,8 @@ pub(crate) struct Observations<'a> {
     /// What each job spent, by job id.
     pub(crate) usage: &'a BTreeMap<String, JobUsage>,
     pub(crate) budget: &'a Budget,
-    /// `warden budget reset`: the repository's windows count from then.
-    pub(crate) budget_reset: Option<DateTime<Utc>>,
+    /// The `[budget]` limits crossed now (worked out once per pass).
+    pub(crate) breaches: &'a [crate::usage::Breach],
     pub(crate) now: DateTime<Utc>,
 }
 

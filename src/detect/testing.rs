@@ -91,7 +91,7 @@ impl World {
             agents: &self.agents,
             usage: &self.usage,
             budget: &self.budget,
-            budget_reset: None,
+            breaches: &[],
             now: now(),
         })
     }

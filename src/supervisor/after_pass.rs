@@ -36,23 +36,9 @@ pub(crate) fn heartbeat_extras(state: &mut State, now: Now) -> Vec<Action> {
 
 /// Whether `[budget] max_usd_per_hour` is spent: Tier 2 brings in no manager then.
 pub(crate) fn hour_spent(state: &State) -> bool {
-    let Some(now) = state
-        .passes
-        .current
-        .as_ref()
-        .map(|p| p.snapshot.generated_at)
-    else {
-        return false;
-    };
-    state.jobs.register.as_ref().is_ok_and(|r| {
-        crate::usage::breaches(
-            &state.usage,
-            r,
-            &state.config.budget,
-            state.budget_reset,
-            now,
-        )
-        .iter()
-        .any(|b| b.limit == crate::usage::Limit::UsdPerHour)
+    state.passes.current.as_ref().is_some_and(|p| {
+        p.breaches
+            .iter()
+            .any(|b| b.limit == crate::usage::Limit::UsdPerHour)
     })
 }

@@ -39,10 +39,6 @@ pub(crate) enum Closed {
         failures: u32,
         error: String,
     },
-    /// A repository-wide `[budget]` limit is crossed.
-    Budget {
-        why: String,
-    },
     /// The agent the jobs run hit its usage limit (until then, or until it resumes).
     UsageLimit {
         kind: AgentKind,
@@ -58,7 +54,6 @@ impl fmt::Display for Closed {
             Self::TmuxGone => f.write_str("the tmux server is gone"),
             Self::StateUnwritable { path } => write!(f, "{path} cannot be saved"),
             Self::Stopping => f.write_str("the supervisor is stopping"),
-            Self::Budget { why } => write!(f, "the budget is spent: {why}"),
             Self::UsageLimit { kind, until } => match until {
                 Some(u) => write!(
                     f,
@@ -94,20 +89,6 @@ pub(crate) fn gate(state: &State, explicit: bool, now: Now) -> Result<(), Closed
         return Err(Closed::StateUnwritable {
             path: u.path.display().to_string(),
         });
-    }
-    if !explicit
-        && let Ok(register) = &state.jobs.register
-        && let Some(b) = crate::usage::breaches(
-            &state.usage,
-            register,
-            &state.config.budget,
-            state.budget_reset,
-            now.wall,
-        )
-        .into_iter()
-        .find(|b| b.task.is_none())
-    {
-        return Err(Closed::Budget { why: b.describe() });
     }
     // A usage limit holds new jobs of that agent; `warden dispatch` is a person's choice.
     if !explicit
@@ -256,24 +237,16 @@ pub(crate) fn dispatch_queue(
     }
     let max = usize::try_from(state.config.dispatch.max_workers).unwrap_or(usize::MAX);
     let free = max.saturating_sub(state.jobs.live().len());
-    // A task over its own budget waits for `warden retry`.
-    let over: std::collections::BTreeSet<String> = state
-        .jobs
-        .register
-        .as_ref()
-        .map(|r| {
-            crate::usage::breaches(
-                &state.usage,
-                r,
-                &state.config.budget,
-                state.budget_reset,
-                now.wall,
-            )
-            .into_iter()
-            .filter_map(|b| b.task)
-            .collect()
-        })
-        .unwrap_or_default();
+    // A repository-wide budget spent stops the queue; a task over its own waits for
+    // `warden retry`. `warden dispatch` is a person's choice and is not held.
+    if pass.breaches.iter().any(|b| b.task.is_none()) {
+        return Vec::new();
+    }
+    let over: std::collections::BTreeSet<&str> = pass
+        .breaches
+        .iter()
+        .filter_map(|b| b.task.as_deref())
+        .collect();
     let tasks: Vec<&Task> = pass
         .plan
         .queue

@@ -16,7 +16,7 @@ mod transcript;
 mod transcript_tests;
 mod window;
 
-pub(crate) use budget::{Limit, breaches};
+pub(crate) use budget::{Breach, Limit, breaches};
 pub(crate) use prices::{ModelPrice, Prices};
 pub(crate) use record::{
     JobUsage, TranscriptCursor, read_all_usage, read_job_usage, usage_path, write_job_usage,
