@@ -176,6 +176,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
         Command::Pack => commands::tier2::pack(&load_config(cli, true)?),
         Command::Layouts { json } => commands::logs::layouts(&load_config(cli, true)?, *json),
+        Command::Top { once } => commands::top::top(&load_config(cli, true)?, *once),
         Command::Status { json } => {
             commands::status::run(&Tier1::new(load_config(cli, true)?), *json)
         }

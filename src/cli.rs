@@ -203,6 +203,17 @@ pub(crate) enum Command {
         #[arg(long, default_value = "default")]
         layout: String,
     },
+    /// The live dashboard: workers, what needs you, the queue, Tier 2; keys to act.
+    ///
+    /// Talks to the running supervisor over its control socket and redraws the moment it
+    /// publishes. Keys: ↑/↓ or j/k select, Enter shows the worker's window, l its log,
+    /// K kills it (asks first), r retry, d dispatch now, a ack, s silence for an hour,
+    /// ? help, q quit. A pipe, TERM=dumb or NO_COLOR get the plain heartbeat instead.
+    Top {
+        /// Print one frame and exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// Show the latest snapshot.
     Status {
         #[arg(long)]

@@ -58,6 +58,9 @@ pub(crate) enum Error {
     /// The supervisor failed to carry out a request.
     #[error("the supervisor failed: {0}")]
     Supervisor(String),
+    /// `warden top` could not use the terminal.
+    #[error(transparent)]
+    Dashboard(#[from] crate::dashboard::DashboardError),
     #[error("{what}")]
     NotFound { what: String },
     #[error("failed to {what} {path}: {source}")]
@@ -115,6 +118,7 @@ impl Error {
             | Self::Control(_)
             | Self::Snapshot(_)
             | Self::Supervisor(_)
+            | Self::Dashboard(_)
             | Self::Io { .. }
             | Self::Run { .. }
             | Self::Write(_)

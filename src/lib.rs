@@ -7,6 +7,7 @@ mod cli;
 mod clock;
 mod commands;
 mod config;
+mod dashboard;
 mod detect;
 mod dispatch;
 mod error;

@@ -6,6 +6,7 @@ use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
 use crate::register::load_register;
 use crate::supervisor::RuntimePaths;
+use crate::tmux::AttachHow;
 use crate::tmux::{Tmux, TmuxPort};
 
 pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<ExitCode, Error> {
@@ -59,13 +60,23 @@ pub(crate) fn attach(loaded: &LoadedConfig, target: Option<&str>) -> Result<Exit
             what: "that window does not exist in the session".to_owned(),
         });
     };
-    // Inside a client of this very server, switch it; anywhere else, attach.
-    let inside_ours = std::env::var("TMUX").ok().is_some_and(|t| {
+    // Inside a client of this very server, switch it; anywhere else, attach (which returns
+    // only on failure: tmux replaces this process).
+    let how = if inside_ours(&paths) {
+        AttachHow::Switch
+    } else {
+        AttachHow::Replace
+    };
+    tmux.attach(&pane, how)?;
+    Ok(ExitCode::Ok)
+}
+
+/// Whether this process runs inside a client of warden's own tmux server (`$TMUX` names
+/// its socket): then a client is switched, never nested.
+pub(crate) fn inside_ours(paths: &crate::supervisor::RuntimePaths) -> bool {
+    std::env::var("TMUX").ok().is_some_and(|t| {
         t.split(',')
             .next()
             .is_some_and(|sock| sock.ends_with(&format!("/{}", paths.tmux_socket)))
-    });
-    // Returns only on failure: tmux replaces this process.
-    tmux.attach(&pane, inside_ours)?;
-    Ok(ExitCode::Ok)
+    })
 }

@@ -22,5 +22,6 @@ pub(crate) mod session;
 pub(crate) mod status;
 pub(crate) mod tasks;
 pub(crate) mod tier2;
+pub(crate) mod top;
 
 pub(crate) use output::print_bytes;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::{
-    AgentSummary, Counts, EscalationSummary, LastJob, RegisterSummary, SNAPSHOT_FORMAT_VERSION,
-    Snapshot, TaskEntry, UsageSummary, WorkerEntry,
+    AgentSummary, Counts, EscalationSummary, LastJob, Limits, RegisterSummary,
+    SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry, UsageSummary, WorkerEntry,
 };
 use crate::config::{Escalation, HumanDuration};
 use crate::detect::{Observations, Signal};
@@ -170,6 +170,12 @@ pub(crate) fn build_snapshot(
             budget_left: None,
             needs_human: false,
             live_managers: Vec::new(),
+            recent: Vec::new(),
+        },
+        limits: Limits {
+            max_workers: obs.max_workers,
+            max_usd_per_hour: obs.budget.max_usd_per_hour,
+            max_usd_per_day: obs.budget.max_usd_per_day,
         },
     }
 }

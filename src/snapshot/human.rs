@@ -231,7 +231,7 @@ fn agent_word(state: crate::agent::AgentState) -> &'static str {
 }
 
 /// `$0.42, 1.2M tokens`; tokens only without a price.
-fn spend(t: &crate::usage::Totals) -> String {
+pub(crate) fn spend(t: &crate::usage::Totals) -> String {
     let tokens = t.tokens.total();
     #[allow(clippy::cast_precision_loss)]
     let count = match tokens {

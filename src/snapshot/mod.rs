@@ -6,6 +6,8 @@ mod model;
 mod write;
 
 pub(crate) use build::{SnapshotContext, build_snapshot};
-pub(crate) use human::render_heartbeat;
-pub(crate) use model::{AlertSummary, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry};
+pub(crate) use human::{render_heartbeat, spend};
+pub(crate) use model::{
+    AlertSummary, RECENT_DECISIONS, RecentDecision, SNAPSHOT_FORMAT_VERSION, Snapshot, TaskEntry,
+};
 pub(crate) use write::{LATEST, SnapshotError, read_latest, to_json, write_snapshot};

@@ -35,6 +35,17 @@ pub(crate) struct Snapshot {
     /// What the agents spent: the rolling hour and day (docs/usage.md).
     #[serde(default)]
     pub(crate) usage: UsageSummary,
+    /// The configured ceilings the numbers above are read against (the dashboard's header).
+    #[serde(default)]
+    pub(crate) limits: Limits,
+}
+
+/// The configured ceilings: how many workers at once, and what the hour and day may cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Limits {
+    pub(crate) max_workers: u32,
+    pub(crate) max_usd_per_hour: Option<f64>,
+    pub(crate) max_usd_per_day: Option<f64>,
 }
 
 /// The repository's spending, as the budgets see it.
@@ -249,6 +260,20 @@ pub(crate) struct EscalationSummary {
     /// Managers Tier 2 started that are still running (action ids).
     #[serde(default)]
     pub(crate) live_managers: Vec<String>,
+    /// Tier 2's latest decisions, newest last (at most `RECENT_DECISIONS`).
+    #[serde(default)]
+    pub(crate) recent: Vec<RecentDecision>,
+}
+
+/// How many of Tier 2's latest decisions the snapshot carries.
+pub(crate) const RECENT_DECISIONS: usize = 5;
+
+/// One Tier 2 decision as the snapshot shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RecentDecision {
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) outcome: String,
+    pub(crate) detail: Option<String>,
 }
 
 /// One Tier 2 alert, as the snapshot shows it.

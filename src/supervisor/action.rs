@@ -328,6 +328,8 @@ pub(crate) enum Fact {
     Reloaded {
         config: Result<Box<Config>, String>,
     },
+    /// A snapshot was published (its watchers are waiting for it).
+    Published,
     /// The agent records that changed since the last read.
     AgentsRead {
         records: Vec<crate::agent::AgentRecord>,

@@ -35,6 +35,7 @@ pub(crate) fn timers(state: &mut State, now: Now) -> Vec<Action> {
         actions.push(Action::Observe);
     }
     actions.extend(state.stop.tick(&state.jobs, now));
+    actions.extend(super::watchers::expired(&mut state.passes, now.mono));
     if state.jobs.unsaved && state.health.unwritable.is_some() {
         // The register catches up as soon as it can be written; dispatch waits for it.
         actions.push(Action::Save {
@@ -77,8 +78,13 @@ pub(crate) fn next_due(state: &State, now: std::time::Instant) -> std::time::Ins
     else {
         return now;
     };
-    let due = observe.min(heartbeat);
-    state.stop.next_due().map_or(due, |stop| due.min(stop))
+    let due = [
+        state.stop.next_due(),
+        super::watchers::next_expiry(&state.passes),
+    ];
+    due.into_iter()
+        .flatten()
+        .fold(observe.min(heartbeat), std::time::Instant::min)
 }
 
 /// A hook saved an agent record: read it now (a look at tmux waits for its time).
@@ -135,6 +141,7 @@ pub(crate) fn on_fact(state: &mut State, fact: Fact, now: Now) -> Vec<Action> {
             dispatched,
             pass,
         } => passed(state, mode, dispatched, pass, now),
+        Fact::Published => super::watchers::published(&mut state.passes),
         Fact::Accounted { records, reset } => {
             for u in records {
                 state.usage.insert(u.job.clone(), u);

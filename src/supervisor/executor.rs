@@ -54,6 +54,8 @@ pub(crate) struct Executor {
     pub(crate) stopper: Stopper,
     pub(crate) agents: AgentReader,
     pub(crate) accountant: super::accountant::Accountant,
+    /// The dashboard in the `warden` window, when it runs.
+    pub(crate) screen: Option<super::screen::Screen>,
 }
 
 /// How long a message that matters stays in the status line (tmux's default is under a
@@ -236,7 +238,7 @@ impl Executor {
             } => Some(self.tier2(state, mode, dry_run, reply, now)),
             Action::Publish => {
                 self.publish(state);
-                None
+                Some(Fact::Published)
             }
             Action::Pack { reply } => {
                 let response = self.pack(state, now);
@@ -477,7 +479,7 @@ impl Executor {
     }
 
     /// Writes the current snapshot and shows the heartbeat; it becomes the last one.
-    fn publish(&self, state: &mut State) {
+    fn publish(&mut self, state: &mut State) {
         let Some(pass) = state.passes.current.as_ref() else {
             return;
         };
@@ -490,6 +492,14 @@ impl Executor {
                 }
             }
             Err(e) => tracing::error!("{e}"),
+        }
+        if let Some(screen) = &self.screen {
+            if screen.show(snapshot) {
+                state.passes.last = Some(snapshot.clone());
+                return;
+            }
+            // The dashboard is gone: the window shows the plain heartbeat from now on.
+            self.screen = None;
         }
         if self.output != Output::Silent {
             let text = render_heartbeat(snapshot);

@@ -28,12 +28,14 @@ mod protocol;
 mod reconcile;
 mod requests;
 mod run;
+mod screen;
 mod secure;
 mod settle;
 mod sources;
 mod state;
 mod stop;
 mod tier2;
+mod watchers;
 
 #[cfg(test)]
 mod hostile_state_tests;

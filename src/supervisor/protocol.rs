@@ -43,6 +43,12 @@ pub(crate) enum Request {
     },
     /// Build a context pack for the firing alerts now.
     Pack,
+    /// The latest snapshot once there is one newer than `after` (the client's), waiting up
+    /// to `wait_secs` (at most 25 s) for the next: how `warden top` redraws at once.
+    Watch {
+        after: Option<chrono::DateTime<chrono::Utc>>,
+        wait_secs: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

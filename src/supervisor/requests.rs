@@ -39,12 +39,21 @@ pub(crate) fn request(
     reply: ReplyId,
     now: Now,
 ) -> Vec<Action> {
-    if state.stop.stopping.is_some() && !matches!(request, Request::Ping | Request::Status) {
+    if state.stop.stopping.is_some()
+        && !matches!(
+            request,
+            Request::Ping | Request::Status | Request::Watch { .. }
+        )
+    {
         return vec![refuse(reply, Refusal::Stopping)];
     }
     match request {
         Request::Ping => vec![ok(reply, format!("supervisor {} is running", state.pid))],
         Request::Status => vec![pass(PassMode::Status { reply })],
+        Request::Watch { after, wait_secs } => {
+            let wait = Duration::from_secs(wait_secs.min(MAX_DURATION.as_secs()));
+            super::watchers::watch(&mut state.passes, after, wait, reply, now)
+        }
         // A fresh pass first, so a task file written a moment ago is known.
         Request::Dispatch { task } => vec![pass(PassMode::Dispatch { task, reply })],
         Request::Retry { task } => retry(state, &task, reply),

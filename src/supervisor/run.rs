@@ -128,6 +128,7 @@ impl Supervisor {
                 stopper: Stopper::default(),
                 agents: super::agent_reader::AgentReader::default(),
                 accountant: super::accountant::Accountant::default(),
+                screen: None,
             },
             next_reply: 0,
         }
@@ -239,12 +240,19 @@ impl Supervisor {
         serve(&paths.control, tx.clone())?;
         sources::os_signals(tx.clone()).map_err(SuperviseError::Signals)?;
         drop(tx);
+        if self.exec.output == Output::Redraw && crate::dashboard::enabled(true) {
+            self.exec.screen =
+                super::screen::Screen::start(&paths, self.state.config.escalation.ack_for);
+        }
         tracing::info!(
             "supervising {} on tmux socket {}",
             paths.root.display(),
             paths.tmux_socket
         );
         self.event_loop(&rx);
+        if let Some(screen) = self.exec.screen.take() {
+            screen.finish();
+        }
         let _ = std::fs::remove_file(&paths.control);
         let _ = std::fs::remove_file(&paths.reports);
         if self.state.health.tmux_gone.is_some() {

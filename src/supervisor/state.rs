@@ -38,6 +38,8 @@ pub(crate) struct Passes {
     pub(crate) end_after_publish: bool,
     /// The loop should end (a stop finished, the cron pass published, the server is gone).
     pub(crate) done: bool,
+    /// `Watch` requests waiting for the next published snapshot.
+    pub(crate) watchers: Vec<super::watchers::Watcher>,
 }
 
 impl Passes {
@@ -52,6 +54,7 @@ impl Passes {
             dispatched: Vec::new(),
             end_after_publish: false,
             done: false,
+            watchers: Vec::new(),
         }
     }
 }

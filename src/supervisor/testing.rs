@@ -89,8 +89,8 @@ impl TmuxPort for Shared {
     ) -> Result<(), TmuxError> {
         self.0.display_message(session, message, hold)
     }
-    fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {
-        self.0.attach(pane, switch_client)
+    fn attach(&self, pane: &str, how: crate::tmux::AttachHow) -> Result<(), TmuxError> {
+        self.0.attach(pane, how)
     }
     fn socket_file(&self) -> PathBuf {
         self.0.socket_file()

@@ -28,7 +28,7 @@ use crate::escalate::{
     alert_key, delivery_unconfirmed, ledger_path, manager_ended, save_ledger, spawn_failed, step,
 };
 use crate::layout::Layout;
-use crate::snapshot::{AlertSummary, Snapshot};
+use crate::snapshot::{AlertSummary, RECENT_DECISIONS, RecentDecision, Snapshot};
 use crate::state::write_replace;
 use crate::state::{Open, open_private};
 use crate::tmux::{PaneRow, Spawn, TmuxPort, WindowSpec, append_to};
@@ -573,4 +573,13 @@ pub(crate) fn fill(
         .map(|p| p.budget.left(&ledger.state.spawns, now));
     e.needs_human = ledger.state.needs_human;
     e.live_managers = ledger.state.live.iter().map(|m| m.action.clone()).collect();
+    let from = ledger.decisions.len().saturating_sub(RECENT_DECISIONS);
+    e.recent = ledger.decisions[from..]
+        .iter()
+        .map(|d| RecentDecision {
+            at: d.at,
+            outcome: d.outcome.to_string(),
+            detail: d.detail.clone(),
+        })
+        .collect();
 }

@@ -20,7 +20,7 @@ use super::exec::{self, ExecError};
 use super::format::{
     FormatError, NEW_PANE_FORMAT, NewPane, PANE_FORMAT, PaneRow, parse_new_pane, parse_pane_rows,
 };
-use super::port::{Batch, Spawn, TmuxPort, WindowSpec};
+use super::port::{AttachHow, Batch, Spawn, TmuxPort, WindowSpec};
 use crate::escape::terminal_safe;
 
 /// A normal call answers in about 3 ms; two seconds means the server is stuck.
@@ -405,7 +405,7 @@ impl TmuxPort for Tmux {
         self.run("display-message", &[command.build()]).map(drop)
     }
 
-    fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {
+    fn attach(&self, pane: &str, how: AttachHow) -> Result<(), TmuxError> {
         self.run(
             "select-window; select-pane",
             &[
@@ -413,31 +413,34 @@ impl TmuxPort for Tmux {
                 SelectPane::new().target_pane(pane).build(),
             ],
         )?;
-        let (label, last) = if switch_client {
-            (
-                "switch-client",
-                SwitchClient::new().target_session(pane).build(),
-            )
-        } else {
-            // tmux refuses to nest unless TMUX is cleared, which `exec::client` does.
-            (
-                "attach-session",
-                AttachSession::new().target_session(pane).build(),
-            )
-        };
-        let last = [last];
+        match how {
+            AttachHow::Select => return Ok(()),
+            AttachHow::Switch => {
+                let switch = SwitchClient::new().target_session(pane).build();
+                return self.run("switch-client", &[switch]).map(drop);
+            }
+            AttachHow::Replace | AttachHow::Wait => {}
+        }
+        // tmux refuses to nest unless TMUX is cleared, which `exec::client` does.
+        let last = [AttachSession::new().target_session(pane).build()];
         if let Some(detail) = invalid_argument(&last) {
             return Err(TmuxError::InvalidArgument {
-                command: label.to_owned(),
+                command: "attach-session".to_owned(),
                 detail,
             });
         }
-        // The terminal is handed to tmux: stdio inherited, this process replaced.
-        let source = exec::client(&self.bin, &argv(&self.socket, &last)).exec();
-        Err(TmuxError::Spawn {
+        let mut client = exec::client(&self.bin, &argv(&self.socket, &last));
+        let spawn_failed = |source| TmuxError::Spawn {
             bin: self.bin.clone(),
             source,
-        })
+        };
+        if how == AttachHow::Wait {
+            // The terminal is lent to tmux until the person detaches.
+            client.status().map_err(spawn_failed)?;
+            return Ok(());
+        }
+        // The terminal is handed to tmux: stdio inherited, this process replaced.
+        Err(spawn_failed(client.exec()))
     }
 
     fn socket_file(&self) -> PathBuf {

@@ -504,10 +504,10 @@ impl TmuxPort for FakeTmux {
         Ok(())
     }
 
-    fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError> {
+    fn attach(&self, pane: &str, how: super::AttachHow) -> Result<(), TmuxError> {
         self.call(Call::Attach {
             pane: pane.to_owned(),
-            switch_client,
+            how,
         })?;
         if !self.state.borrow().panes.iter().any(|p| p.pane_id == pane) {
             return Err(no_pane("select-window", pane));

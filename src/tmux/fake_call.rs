@@ -83,7 +83,7 @@ pub(crate) enum Call {
     },
     Attach {
         pane: String,
-        switch_client: bool,
+        how: super::AttachHow,
     },
 }
 

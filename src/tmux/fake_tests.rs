@@ -102,12 +102,15 @@ fn the_pane_table_can_be_set_and_edited() {
         tmux.capture_pane("%9"),
         Err(TmuxError::Refused { .. })
     ));
-    assert!(tmux.attach(&session.pane_id, false).is_ok());
+    assert!(
+        tmux.attach(&session.pane_id, super::AttachHow::Replace)
+            .is_ok()
+    );
     assert_eq!(
         tmux.calls().last(),
         Some(&Call::Attach {
             pane: session.pane_id.clone(),
-            switch_client: false
+            how: super::AttachHow::Replace
         })
     );
 }

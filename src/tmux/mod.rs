@@ -29,4 +29,4 @@ pub(crate) use naming::{session_name, socket_file, socket_name, stable_hash};
 pub(crate) use pipe::append_to;
 #[cfg(test)]
 pub(crate) use port::Batch;
-pub(crate) use port::{Spawn, TmuxPort, WindowSpec};
+pub(crate) use port::{AttachHow, Spawn, TmuxPort, WindowSpec};

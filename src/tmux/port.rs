@@ -115,11 +115,23 @@ pub(crate) trait TmuxPort: std::fmt::Debug {
         hold: Option<std::time::Duration>,
     ) -> Result<(), TmuxError>;
 
-    /// Selects the pane and its window, then puts the terminal on it: `switch-client` from
-    /// inside a client of this server, else `attach-session`. The real driver replaces the
-    /// process with tmux for that last step, so it returns only on failure.
-    fn attach(&self, pane: &str, switch_client: bool) -> Result<(), TmuxError>;
+    /// Selects the pane and its window, then (per `how`) puts a terminal on it.
+    /// `AttachHow::Replace` hands this process to tmux and returns only on failure.
+    fn attach(&self, pane: &str, how: AttachHow) -> Result<(), TmuxError>;
 
     /// Where the server's socket lives (no tmux call).
     fn socket_file(&self) -> PathBuf;
+}
+
+/// What `attach` does once the pane and its window are selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttachHow {
+    /// Nothing more: a client already on the session sees it (the dashboard in its window).
+    Select,
+    /// `switch-client`: from inside a client of this very server, without nesting one.
+    Switch,
+    /// `attach-session`, this process replaced by tmux (`warden attach`).
+    Replace,
+    /// `attach-session` as a child, waited for: back here after a detach (`warden top`).
+    Wait,
 }
