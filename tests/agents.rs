@@ -1,6 +1,6 @@
 //! What agents are doing, end to end: the scripted fake agent runs its hooks from the
 //! settings file warden wrote for its job, `warden hook` saves each event, and the
-//! supervisor turns them into states, signals, window names and notifications. Real tmux on
+//! supervisor turns them into states, signals, window marks and notifications. Real tmux on
 //! a private server per test, real processes, polling with deadlines.
 
 mod support;
@@ -56,10 +56,16 @@ fn live_pid(live: &Live, task: &str) -> bool {
     worker(live, task)["pid"].is_u64()
 }
 
-fn window_names(live: &Live) -> String {
+/// `name mark` for each window (the mark is the window's `@warden_state`).
+fn window_marks(live: &Live) -> String {
     String::from_utf8_lossy(
         &live
-            .tmux(&["list-windows", "-a", "-F", "#{window_name}"])
+            .tmux(&[
+                "list-windows",
+                "-a",
+                "-F",
+                "#{window_name} #{@warden_state}",
+            ])
             .stdout,
     )
     .into_owned()
@@ -149,11 +155,13 @@ fn hooks_say_what_each_agent_is_doing() {
             .is_some_and(|m| m.contains("Claude needs your permission to use Bash")),
         "{waiting:#}"
     );
-    // A waiting worker stands out in the window list.
-    let names = window_names(&live);
-    assert!(names.contains("w-asks!wait"), "{names}");
-    assert!(names.contains("w-limited!limit"), "{names}");
-    assert!(names.contains("w-done~idle"), "{names}");
+    // Each worker's window is marked with its agent's state; its name stays its own.
+    let marks = window_marks(&live);
+    assert!(marks.contains("w-asks wait\n"), "{marks}");
+    assert!(marks.contains("w-limited limit\n"), "{marks}");
+    assert!(marks.contains("w-done idle\n"), "{marks}");
+    assert!(marks.contains("w-broken error\n"), "{marks}");
+    assert!(marks.contains("w-spins run\n"), "{marks}");
     // The notifier heard of each transition a person cares about, with the state and the
     // task in its environment, once each.
     live.wait_for("the notifications", WAIT, |l| {

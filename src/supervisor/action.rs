@@ -184,11 +184,14 @@ pub(crate) enum Action {
     ReadAgents {
         publish: bool,
     },
-    /// A job's agent changed state: its window's name shows it (windows layout).
-    MarkWindow {
-        job: String,
-        task: String,
-        state: crate::agent::AgentState,
+    /// Jobs launched, changed state or ended: their windows' (or compact panes') marks
+    /// show it, in one tmux call.
+    Mark {
+        marks: Vec<super::marks::JobMark>,
+    },
+    /// The counts in the status line changed.
+    SetStatusRight {
+        text: String,
     },
     /// Type a line into a live job's pane, as a person would (`continue` after a usage
     /// limit reset).

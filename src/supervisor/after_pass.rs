@@ -1,6 +1,7 @@
 //! What a heartbeat does besides dispatch and Tier 2, once its pass is known: tell a person
 //! of tasks that start awaiting review, stop the jobs `on_ineligible`/`on_overtime` say to
-//! stop, and type `continue` into agents whose usage limit reset. Pure.
+//! stop, type `continue` into agents whose usage limit reset, and show the counts in the
+//! status line. Pure.
 
 use super::action::Action;
 use super::event::Now;
@@ -31,6 +32,7 @@ pub(crate) fn heartbeat_extras(state: &mut State, now: Now) -> Vec<Action> {
         opts,
         now.wall,
     ));
+    actions.extend(super::marks::status_right(state));
     actions
 }
 

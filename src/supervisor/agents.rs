@@ -6,21 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::action::{Action, Notice};
-use crate::agent::{AgentRecord, AgentState};
+use super::marks::{JobMark, Mark, mark_action};
+use crate::agent::AgentRecord;
 use crate::detect::{Signal, SignalCode};
 use crate::register::Register;
-
-/// What a worker window's name gets after its `<prefix>-<task>`, so a waiting worker
-/// stands out in the status line.
-pub(crate) fn window_mark(state: AgentState) -> &'static str {
-    match state {
-        AgentState::WaitingInput => "!wait",
-        AgentState::RateLimited => "!limit",
-        AgentState::Error => "!error",
-        AgentState::Idle => "~idle",
-        AgentState::Starting | AgentState::Working | AgentState::Ended => "",
-    }
-}
 
 /// The latest record of each live job expected to report.
 #[derive(Debug, Default)]
@@ -64,6 +53,7 @@ impl Agents {
         register: Option<&Register>,
     ) -> (Vec<Action>, bool) {
         let mut actions = Vec::new();
+        let mut marks = Vec::new();
         let mut changed = false;
         let live: BTreeMap<&str, &str> = register
             .map(|r| {
@@ -83,11 +73,13 @@ impl Agents {
                 continue;
             }
             changed = true;
-            actions.push(Action::MarkWindow {
-                job: record.job.clone(),
-                task: task.to_owned(),
-                state: record.state,
-            });
+            if let Some(mark) = Mark::of_agent(record.state) {
+                marks.push(JobMark {
+                    job: record.job.clone(),
+                    task: task.to_owned(),
+                    mark,
+                });
+            }
             if let Some(notice) = Notice::of(record.state) {
                 actions.push(Action::AgentNotice {
                     job: Some(record.job.clone()),
@@ -98,6 +90,7 @@ impl Agents {
             }
             self.records.insert(record.job.clone(), record);
         }
+        actions.extend(mark_action(marks));
         let before = self.records.len();
         self.records
             .retain(|job, _| live.contains_key(job.as_str()));

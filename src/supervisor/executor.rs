@@ -215,9 +215,15 @@ impl Executor {
                     .read(&state.paths.jobs, state.jobs.register.as_ref().ok()),
                 publish,
             }),
-            action @ (Action::MarkWindow { .. }
-            | Action::AgentNotice { .. }
-            | Action::TypeLine { .. }) => {
+            Action::Mark { marks } => {
+                self.mark(state, &marks);
+                None
+            }
+            Action::SetStatusRight { text } => {
+                self.set_status_right(state, &text);
+                None
+            }
+            action @ (Action::AgentNotice { .. } | Action::TypeLine { .. }) => {
                 self.agent_action(action, state);
                 None
             }
@@ -437,8 +443,12 @@ impl Executor {
 
     /// A message in the status line of attached clients; never fails the caller, and is
     /// skipped while tmux does not answer (each try would cost a timeout). One that
-    /// matters (`held`: an agent needs you, a decision) stays up for `HELD_MESSAGE`.
+    /// matters (`held`: an agent needs you, a decision) stays up for `HELD_MESSAGE`, with
+    /// a bell.
     pub(super) fn notify(&self, state: &State, message: &str, held: bool) {
+        if held {
+            self.ring();
+        }
         if state.health.tmux_ok() {
             let hold = held.then_some(HELD_MESSAGE);
             let _ = self

@@ -1,6 +1,6 @@
-//! The executor's part for agents: a worker's window named after its agent's state, a
-//! person told when an agent needs them (`notify_command` with the task, the state and the
-//! agent's message in its environment), a line typed into an agent's prompt.
+//! The executor's part for agents: a person told when an agent needs them
+//! (`notify_command` with the task, the state and the agent's message in its environment),
+//! a line typed into an agent's prompt.
 
 use super::action::Action;
 use super::executor::Executor;
@@ -26,33 +26,6 @@ impl Executor {
 
     pub(super) fn agent_action(&self, action: Action, state: &State) {
         match action {
-            Action::MarkWindow {
-                job,
-                task,
-                state: agent,
-            } => {
-                // Only where a window holds one worker (the windows layout).
-                if state.layout.workers != crate::layout::WorkerPlacement::Windows {
-                    return;
-                }
-                let Some((pane, attempt)) = Self::live_job(state, &job)
-                    .and_then(|j| j.pane.clone().map(|p| (p, j.attempt)))
-                else {
-                    return;
-                };
-                let name = format!(
-                    "{}{}",
-                    crate::dispatch::worker_window(
-                        &state.layout.worker_window_prefix,
-                        &task,
-                        attempt
-                    ),
-                    super::agents::window_mark(agent)
-                );
-                if let Err(e) = self.port.rename_window(&pane, &name) {
-                    tracing::debug!("failed to rename the window of {job}: {e}");
-                }
-            }
             Action::AgentNotice {
                 job,
                 task,

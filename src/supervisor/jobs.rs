@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::action::{Action, AfterSave, LaunchOutcome};
+use super::marks::{JobMark, Mark, mark_action};
 use super::reconcile::{JobUpdate, Reconciled};
 use crate::config::HumanDuration;
 use crate::detect::RegisterProblem;
@@ -101,12 +102,20 @@ impl Jobs {
         self.missing_since = reconciled.missing_since;
         let mut actions = Vec::new();
         let mut notes = Vec::new();
+        let mut marks = Vec::new();
         let mut changed = false;
         for update in reconciled.updates {
             match update {
                 JobUpdate::Ended { job, end, ended_at } => {
                     if let Some(j) = self.get_mut(&job) {
                         notes.push(format!("{} ({}) {end}", j.job, j.task));
+                        if let Some(mark) = Mark::of_end(&end) {
+                            marks.push(JobMark {
+                                job: job.clone(),
+                                task: j.task.clone(),
+                                mark,
+                            });
+                        }
                         j.ended_at = Some(ended_at);
                         j.end = Some(end);
                         changed = true;
@@ -146,6 +155,7 @@ impl Jobs {
                 },
             );
         }
+        actions.extend(mark_action(marks));
         for note in &notes {
             actions.push(Action::Log {
                 level: super::action::Level::Info,
@@ -182,6 +192,7 @@ impl Jobs {
         let mut actions = Vec::new();
         let mut failed = None;
         let mut made = false;
+        let mut marks = Vec::new();
         for (job, outcome) in outcomes {
             let Some(j) = self.get_mut(job) else { continue };
             match outcome {
@@ -189,6 +200,11 @@ impl Jobs {
                     j.pane = Some(pane.pane_id.clone());
                     made = true;
                     actions.push(Action::Release { job: job.clone() });
+                    marks.push(JobMark {
+                        job: job.clone(),
+                        task: j.task.clone(),
+                        mark: Mark::Running,
+                    });
                 }
                 LaunchOutcome::Failed(error) => {
                     j.ended_at = Some(now.wall);
@@ -213,6 +229,7 @@ impl Jobs {
                 }),
             }
         }
+        actions.extend(mark_action(marks));
         match failed {
             Some(error) => {
                 let failures = self.launch_hold.as_ref().map_or(1, |h| h.failures + 1);

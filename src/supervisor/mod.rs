@@ -13,6 +13,7 @@ mod dispatch;
 mod event;
 mod executor;
 mod executor_agents;
+mod executor_marks;
 mod executor_tier2;
 mod health;
 mod jobs;
@@ -20,6 +21,7 @@ mod launch;
 mod limits;
 mod lock;
 mod managers;
+mod marks;
 mod notifier;
 mod pack;
 mod paths;
@@ -41,6 +43,8 @@ mod watchers;
 mod hostile_state_tests;
 #[cfg(test)]
 mod hostile_text_tests;
+#[cfg(test)]
+mod marks_tests;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

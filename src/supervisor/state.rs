@@ -31,6 +31,8 @@ pub(crate) struct Passes {
     /// When the next look and the next heartbeat are due; `None`: now.
     pub(crate) next_observe: Option<Instant>,
     pub(crate) next_heartbeat: Option<Instant>,
+    /// The `status-right` text last set, so it is set only when it changes.
+    pub(crate) status_right: Option<String>,
     /// Jobs made by the launch in progress (`task as job`), told once it is done.
     pub(crate) dispatched: Vec<String>,
     /// The loop ends once the next heartbeat is published (the tmux server is gone and every
@@ -51,6 +53,7 @@ impl Passes {
             dirty: true,
             next_observe: None,
             next_heartbeat: None,
+            status_right: None,
             dispatched: Vec::new(),
             end_after_publish: false,
             done: false,

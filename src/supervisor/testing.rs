@@ -16,7 +16,7 @@ use crate::layout::load_layout;
 use crate::register::{JobEnd, JobRecord, Register};
 use crate::snapshot::Snapshot;
 use crate::tmux::{
-    Batch, Call, FakeTmux, NewPane, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec,
+    Batch, Call, FakeTmux, NewPane, OptionSet, PaneRow, Spawn, TmuxError, TmuxPort, WindowSpec,
 };
 use crate::worker::{WorkerRecord, record_path};
 
@@ -75,8 +75,8 @@ impl TmuxPort for Shared {
     fn kill_server(&self) -> Result<(), TmuxError> {
         self.0.kill_server()
     }
-    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError> {
-        self.0.rename_window(pane, name)
+    fn set_options(&self, options: &[OptionSet<'_>]) -> Result<(), TmuxError> {
+        self.0.set_options(options)
     }
     fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError> {
         self.0.type_line(pane, text)

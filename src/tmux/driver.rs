@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use tmux_interface::{
     AttachSession, CapturePane, DisplayMessage, HasSession, KillPane, KillServer, ListPanes,
-    NewSession, PasteBuffer, RenameWindow, RespawnPane, SelectLayout, SelectPane, SelectWindow,
-    SendKeys, SetBuffer, SetOption, SplitWindow, SwitchClient, TmuxCommand,
+    NewSession, PasteBuffer, RespawnPane, SelectLayout, SelectPane, SelectWindow, SendKeys,
+    SetBuffer, SetOption, SplitWindow, SwitchClient, TmuxCommand,
 };
 
 use super::args::{
@@ -20,7 +20,8 @@ use super::exec::{self, ExecError};
 use super::format::{
     FormatError, NEW_PANE_FORMAT, NewPane, PANE_FORMAT, PaneRow, parse_new_pane, parse_pane_rows,
 };
-use super::port::{AttachHow, Batch, Spawn, TmuxPort, WindowSpec};
+use super::port::{AttachHow, Batch, OptionSet, Scope, Spawn, TmuxPort, WindowSpec};
+use super::status::SESSION_OPTIONS;
 use crate::escape::terminal_safe;
 
 /// A normal call answers in about 3 ms; two seconds means the server is stuck.
@@ -174,22 +175,25 @@ impl TmuxPort for Tmux {
             .build();
         spawn_args(&mut new, spawn);
         let global = |option, value| SetOption::new().global().option(option).value(value);
-        let out = self.run(
-            "new-session",
-            &[
-                SetOption::new()
-                    .server()
-                    .option("exit-empty")
-                    .value("off")
-                    .build(),
-                new,
-                global("remain-on-exit", "on").build(),
-                global("remain-on-exit-format", "").build(),
-                global("automatic-rename", "off").build(),
-                global("allow-rename", "off").build(),
-                global("history-limit", "10000").build(),
-            ],
-        )?;
+        let mut commands = vec![
+            SetOption::new()
+                .server()
+                .option("exit-empty")
+                .value("off")
+                .build(),
+            new,
+            global("remain-on-exit", "on").build(),
+            global("remain-on-exit-format", "").build(),
+            global("automatic-rename", "off").build(),
+            global("allow-rename", "off").build(),
+            global("history-limit", "10000").build(),
+        ];
+        commands.extend(
+            SESSION_OPTIONS
+                .iter()
+                .map(|&(name, value)| global(name, value).build()),
+        );
+        let out = self.run("new-session", &commands)?;
         Ok(parse_new_pane(&out)?)
     }
 
@@ -354,15 +358,25 @@ impl TmuxPort for Tmux {
         Ok(())
     }
 
-    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError> {
-        self.run(
-            "rename-window",
-            &[RenameWindow::new()
-                .target_window(pane)
-                .new_name(window_name(name))
-                .build()],
-        )
-        .map(drop)
+    fn set_options(&self, options: &[OptionSet<'_>]) -> Result<(), TmuxError> {
+        if options.is_empty() {
+            return Ok(());
+        }
+        let commands: Vec<TmuxCommand<'_>> = options
+            .iter()
+            .map(|o| {
+                let set = SetOption::new()
+                    .option(o.name)
+                    .value(terminal_safe(o.value).into_owned());
+                match o.scope {
+                    Scope::Global => set.global(),
+                    Scope::Window(pane) => set.window().target_pane(pane),
+                    Scope::Pane(pane) => set.pane().target_pane(pane),
+                }
+                .build()
+            })
+            .collect();
+        self.run("set-option", &commands).map(drop)
     }
 
     fn type_line(&self, pane: &str, text: &str) -> Result<(), TmuxError> {

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::TmuxError;
-use super::fake_call::{Call, Verb, WindowCall};
+use super::fake_call::{Call, SetCall, Verb, WindowCall};
 use super::format::{NewPane, PaneRow};
-use super::port::{Batch, Spawn, TmuxPort, WindowSpec};
+use super::port::{Batch, OptionSet, Scope, Spawn, TmuxPort, WindowSpec};
 
 /// The pid `server_pid` reports. Above Linux's `PID_MAX_LIMIT` (2^22), like the fake pane
 /// pids: a test that signals them can never reach a real process.
@@ -32,6 +32,8 @@ struct State {
     once: Vec<(Verb, TmuxError)>,
     always: Vec<(Verb, TmuxError)>,
     refused: Vec<(String, String)>,
+    /// Options set, by where (`global`, a window id, a pane id) and name.
+    options: BTreeMap<(String, String), String>,
 }
 
 impl State {
@@ -75,6 +77,21 @@ impl State {
                     .rposition(|p| p.job.as_deref() == Some(pane_or_job))
             })?;
         self.panes.get_mut(index)
+    }
+
+    /// Where an option of this scope lives: `global`, the pane's window id, the pane id.
+    fn option_home(&self, scope: Scope<'_>) -> Result<String, TmuxError> {
+        let pane = |id: &str| {
+            self.panes
+                .iter()
+                .find(|p| p.pane_id == id)
+                .ok_or_else(|| no_pane("set-option", id))
+        };
+        Ok(match scope {
+            Scope::Global => "global".to_owned(),
+            Scope::Window(id) => pane(id)?.window_id.clone(),
+            Scope::Pane(id) => pane(id)?.pane_id.clone(),
+        })
     }
 
     /// The answer tmux gives when the session is not there.
@@ -204,6 +221,13 @@ impl FakeTmux {
             panic!("the fake has no pane or job {pane_or_job}");
         };
         s.panes.retain(|p| p.pane_id != id);
+    }
+
+    /// An option's value as last set (`Scope::Window` by any pane of the window).
+    pub(crate) fn option(&self, scope: Scope<'_>, name: &str) -> Option<String> {
+        let s = self.state.borrow();
+        let home = s.option_home(scope).ok()?;
+        s.options.get(&(home, name.to_owned())).cloned()
     }
 
     /// What `capture_pane` returns for the pane (empty by default).
@@ -456,22 +480,19 @@ impl TmuxPort for FakeTmux {
         Ok(())
     }
 
-    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError> {
-        self.call(Call::RenameWindow {
-            pane: pane.to_owned(),
-            name: name.to_owned(),
+    fn set_options(&self, options: &[OptionSet<'_>]) -> Result<(), TmuxError> {
+        self.call(Call::SetOptions {
+            options: options.iter().map(SetCall::from).collect(),
         })?;
         let mut s = self.state.borrow_mut();
-        let Some(window) = s
-            .panes
-            .iter()
-            .find(|p| p.pane_id == pane)
-            .map(|p| p.window_id.clone())
-        else {
-            return Err(no_pane("rename-window", pane));
-        };
-        for row in s.panes.iter_mut().filter(|p| p.window_id == window) {
-            row.window_name = name.to_owned();
+        if !s.running {
+            return Err(Self::no_server());
+        }
+        // As tmux does: the ones before a refused option are set.
+        for o in options {
+            let home = s.option_home(o.scope)?;
+            s.options
+                .insert((home, o.name.to_owned()), o.value.to_owned());
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ pub(crate) enum Verb {
     RespawnPane,
     KillPane,
     KillServer,
-    RenameWindow,
+    SetOptions,
     TypeLine,
     DisplayMessage,
     Attach,
@@ -28,6 +28,30 @@ pub(crate) struct WindowCall {
     pub(crate) job: Option<String>,
     pub(crate) argv: Vec<String>,
     pub(crate) pipe: Option<String>,
+}
+
+/// One option set in a `set_options` call: where (`global`, `window <pane>`, `pane <pane>`),
+/// its name and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SetCall {
+    pub(crate) scope: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+}
+
+impl From<&super::port::OptionSet<'_>> for SetCall {
+    fn from(o: &super::port::OptionSet<'_>) -> Self {
+        use super::port::Scope;
+        Self {
+            scope: match o.scope {
+                Scope::Global => "global".to_owned(),
+                Scope::Window(p) => format!("window {p}"),
+                Scope::Pane(p) => format!("pane {p}"),
+            },
+            name: o.name.to_owned(),
+            value: o.value.to_owned(),
+        }
+    }
 }
 
 /// One recorded call with its interesting arguments.
@@ -67,9 +91,8 @@ pub(crate) enum Call {
         pane: String,
     },
     KillServer,
-    RenameWindow {
-        pane: String,
-        name: String,
+    SetOptions {
+        options: Vec<SetCall>,
     },
     TypeLine {
         pane: String,
@@ -100,7 +123,7 @@ impl Call {
             Self::RespawnPane { .. } => Verb::RespawnPane,
             Self::KillPane { .. } => Verb::KillPane,
             Self::KillServer => Verb::KillServer,
-            Self::RenameWindow { .. } => Verb::RenameWindow,
+            Self::SetOptions { .. } => Verb::SetOptions,
             Self::TypeLine { .. } => Verb::TypeLine,
             Self::DisplayMessage { .. } => Verb::DisplayMessage,
             Self::Attach { .. } => Verb::Attach,

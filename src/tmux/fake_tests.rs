@@ -114,3 +114,53 @@ fn the_pane_table_can_be_set_and_edited() {
         })
     );
 }
+
+#[test]
+fn options_are_recorded_and_kept_by_where_they_go() {
+    use super::fake_call::SetCall;
+    use super::port::{OptionSet, Scope};
+    let tmux = FakeTmux::with_session("s");
+    let made = tmux
+        .new_windows("s", &[spec("a", "j1")])
+        .made
+        .pop()
+        .expect("made");
+    let second = tmux
+        .split_window(&made.window_id, &spec("", "").spawn, Some("j2"), None)
+        .expect("split");
+    let set = |scope, name, value| OptionSet { scope, name, value };
+    tmux.set_options(&[
+        set(Scope::Global, "status-right", "1/4 running"),
+        set(Scope::Window(&made.pane_id), "@warden_state", "wait"),
+        set(Scope::Pane(&second.pane_id), "@warden_title", "b run"),
+    ])
+    .expect("set");
+    assert_eq!(
+        tmux.option(Scope::Global, "status-right").as_deref(),
+        Some("1/4 running")
+    );
+    // A window option, seen from any pane of the window; a pane option from that pane only.
+    assert_eq!(
+        tmux.option(Scope::Window(&second.pane_id), "@warden_state")
+            .as_deref(),
+        Some("wait")
+    );
+    assert_eq!(
+        tmux.option(Scope::Pane(&made.pane_id), "@warden_title"),
+        None
+    );
+    assert!(matches!(
+        tmux.calls().last(),
+        Some(Call::SetOptions { options }) if options[1] == SetCall {
+            scope: format!("window {}", made.pane_id),
+            name: "@warden_state".into(),
+            value: "wait".into(),
+        }
+    ));
+    // A pane that is gone is refused, as tmux does.
+    let gone = set(Scope::Window("%99"), "@warden_state", "run");
+    assert!(matches!(
+        tmux.set_options(&[gone]),
+        Err(TmuxError::Refused { .. })
+    ));
+}

@@ -402,3 +402,74 @@ fn latency_of_bounded_calls() {
         );
     }
 }
+
+/// Marks and counts reach tmux as options, and the session's formats show them: a waiting
+/// window stands out, a compact pane's border carries its title, values are never formats.
+#[test]
+fn options_set_the_marks_the_status_line_shows() {
+    use super::port::{OptionSet, Scope};
+    let server = Server::with_session();
+    let tmux = &server.tmux;
+    let argv = sleep();
+    let batch = tmux.new_windows(
+        "s",
+        &[window("w-a", "ja", &argv), window("w-b", "jb", &argv)],
+    );
+    let (a, b) = (&batch.made[0], &batch.made[1]);
+    let marker = std::env::temp_dir().join(format!("wtp-pwned-{}", std::process::id()));
+    let hostile = format!("#(touch {}) x\x1b[2J;", marker.display());
+    let set = |scope, name, value| OptionSet { scope, name, value };
+    tmux.set_options(&[
+        set(Scope::Window(&a.pane_id), "@warden_state", "wait"),
+        set(Scope::Window(&b.pane_id), "@warden_state", "✗ SIGKILL"),
+        set(Scope::Pane(&a.pane_id), "@warden_title", "task-a wait"),
+        set(Scope::Pane(&b.pane_id), "@warden_title", &hostile),
+        set(Scope::Global, "status-right", "2/4 running · 1 waiting"),
+    ])
+    .expect("set");
+    let text = |out: Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let windows = text(server.raw(&[
+        "list-windows",
+        "-t",
+        "s:",
+        "-F",
+        "#{window_name} #{@warden_state}",
+    ]));
+    assert!(windows.contains("w-a wait\n"), "{windows}");
+    assert!(windows.contains("w-b ✗ SIGKILL\n"), "{windows}");
+    let right = text(server.raw(&["show-options", "-gv", "status-right"]));
+    assert_eq!(right.trim_end(), "2/4 running · 1 waiting");
+    // The status line's entry for each window, as tmux expands it.
+    let entry = |pane: &str, option: &str| {
+        text(server.raw(&[
+            "display-message",
+            "-p",
+            "-t",
+            pane,
+            &format!("#{{E:{option}}}"),
+        ]))
+    };
+    let waiting = entry(&a.pane_id, "window-status-format");
+    assert!(
+        waiting.starts_with("#[fg=black bg=yellow bold]"),
+        "{waiting}"
+    );
+    assert!(waiting.contains(":w-a wait"), "{waiting}");
+    let failed = entry(&b.pane_id, "window-status-format");
+    assert!(!failed.contains("yellow"), "{failed}");
+    assert!(failed.contains(":w-b ✗ SIGKILL"), "{failed}");
+    let border = entry(&a.pane_id, "pane-border-format");
+    assert!(
+        border.contains("yellow") && border.contains(" task-a wait "),
+        "{border}"
+    );
+    // A value is shown as it is: no command ran, no escape reached tmux.
+    let border = entry(&b.pane_id, "pane-border-format");
+    assert!(!border.contains("yellow"), "{border}");
+    assert!(border.contains("#(touch"), "{border}");
+    assert!(!border.contains('\x1b'), "{border:?}");
+    assert!(!marker.exists());
+    // A pane that is gone: an error, which callers log.
+    let gone = tmux.set_options(&[set(Scope::Window("%999"), "@warden_state", "run")]);
+    assert!(matches!(gone, Err(TmuxError::Refused { .. })), "{gone:?}");
+}

@@ -17,6 +17,7 @@ mod live_tests;
 mod naming;
 mod pipe;
 mod port;
+mod status;
 
 pub(crate) use driver::Tmux;
 pub(crate) use error::TmuxError;
@@ -29,4 +30,5 @@ pub(crate) use naming::{session_name, socket_file, socket_name, stable_hash};
 pub(crate) use pipe::append_to;
 #[cfg(test)]
 pub(crate) use port::Batch;
-pub(crate) use port::{AttachHow, Spawn, TmuxPort, WindowSpec};
+pub(crate) use port::{AttachHow, OptionSet, Scope, Spawn, TmuxPort, WindowSpec};
+pub(crate) use status::{STATE_OPTION, TITLE_OPTION, WAITING};

@@ -24,6 +24,27 @@ pub(crate) struct WindowSpec<'a> {
     pub(crate) pipe: Option<&'a str>,
 }
 
+/// Where one `set-option` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope<'a> {
+    /// The global value (`set -g`): every session's (a session option such as
+    /// `status-right`) or every window's (a window option).
+    Global,
+    /// The window that holds this pane (`set -w -t <pane>`).
+    Window(&'a str),
+    /// This pane alone (`set -p -t <pane>`).
+    Pane(&'a str),
+}
+
+/// One option to set. A user option (`@name`) reaches a status line only through
+/// `#{@name}`, which tmux does not expand again, so its value shows as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptionSet<'a> {
+    pub(crate) scope: Scope<'a>,
+    pub(crate) name: &'a str,
+    pub(crate) value: &'a str,
+}
+
 /// What a batch of windows came to. `made` are the panes for a prefix of the specs, in
 /// order; `error` is what stopped the rest (`None` means every spec was made). A pane tmux
 /// made counts even if its tag or pipe then failed (it runs; a retry would start the job
@@ -99,8 +120,9 @@ pub(crate) trait TmuxPort: std::fmt::Debug {
     /// Kills the server, waits (bounded) until it is gone, and removes its socket file.
     fn kill_server(&self) -> Result<(), TmuxError>;
 
-    /// Renames the window that holds `pane` (a name shown in status lines, taken literally).
-    fn rename_window(&self, pane: &str, name: &str) -> Result<(), TmuxError>;
+    /// Sets the options in one client call (control characters in values shown as
+    /// escapes); tmux stops at the first one it refuses.
+    fn set_options(&self, options: &[OptionSet<'_>]) -> Result<(), TmuxError>;
 
     /// Types one line into `pane` as a person would: the text as one bracketed paste
     /// (`set-buffer`, `paste-buffer -p`), then Enter, in one client call.
