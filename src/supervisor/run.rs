@@ -124,6 +124,7 @@ impl Supervisor {
                 port,
                 replies: std::collections::BTreeMap::new(),
                 output,
+                paint: crate::paint::Paint::OFF,
                 overrides,
                 stopper: Stopper::default(),
                 agents: super::agent_reader::AgentReader::default(),
