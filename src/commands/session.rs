@@ -248,3 +248,29 @@ pub(crate) fn up(
         Ok(ExitCode::Ok)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paint::ColorChoice;
+
+    #[test]
+    fn the_supervisor_inherits_an_explicit_colour_choice_only() {
+        let auto = OverrideArgs::default();
+        assert!(
+            override_flags(&auto, None).is_empty(),
+            "auto decides per terminal"
+        );
+        let never = OverrideArgs {
+            color: Some(ColorChoice::Never),
+            max_workers: Some(2),
+            ..OverrideArgs::default()
+        };
+        assert_eq!(
+            override_flags(&never, None),
+            ["--color=never", "--max-workers=2"]
+        );
+        let parsed = crate::cli::parse(["warden", "--color=never", "supervise"]).expect("parses");
+        assert_eq!(parsed.overrides.color, Some(ColorChoice::Never));
+    }
+}
