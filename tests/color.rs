@@ -165,3 +165,23 @@ fn jobs_are_painted_by_how_they_ended() {
         line("j3")
     );
 }
+
+#[test]
+fn the_help_follows_the_colour_choice_too() {
+    let repo = repo_titled("Plain");
+    let auto = on_a_terminal(&repo, &["status", "-h"], &[]);
+    assert!(auto.contains("Usage:"), "{auto:?}");
+    assert!(
+        auto.contains(ESC),
+        "clap styles its help on a terminal: {auto:?}"
+    );
+    let never = on_a_terminal(&repo, &["--color", "never", "status", "-h"], &[]);
+    assert!(never.contains("Usage:"), "{never:?}");
+    assert!(!never.contains(ESC), "{never:?}");
+    // The grouped command list, styled by warden, follows the choice like clap's own text.
+    let top = on_a_terminal(&repo, &["--help"], &[("NO_COLOR", "1")]);
+    assert!(top.contains("Everyday:"), "{top:?}");
+    assert!(!top.contains(ESC), "{top:?}");
+    let top = on_a_terminal(&repo, &["--help"], &[]);
+    assert!(top.contains(ESC), "{top:?}");
+}

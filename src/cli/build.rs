@@ -49,7 +49,33 @@ fn top_template(cmd: &clap::Command) -> String {
 /// The full command line. Built: global flags are copied into the subcommands at build
 /// time, and only then can they be hidden there.
 pub(crate) fn command() -> clap::Command {
-    let cmd = Cli::command();
+    command_coloured(clap::ColorChoice::Auto)
+}
+
+/// `--color` as given in `args`, for clap's own help and errors, which are printed before
+/// the flags are parsed. `auto` leaves clap to look at the terminal, NO_COLOR and TERM.
+fn colour_asked(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut value = None;
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        if word == "--color" {
+            value = words.next().map(std::borrow::Cow::into_owned);
+        } else if let Some(v) = word.strip_prefix("--color=") {
+            value = Some(v.to_owned());
+        }
+    }
+    match value.as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    }
+}
+
+fn command_coloured(colour: clap::ColorChoice) -> clap::Command {
+    let cmd = Cli::command().color(colour);
     let template = top_template(&cmd);
     let mut cmd = cmd.help_template(template).after_help(
         "`warden` alone prints a short overview; `warden COMMAND --help` shows a command's \
@@ -68,7 +94,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let mut cmd = command();
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let mut cmd = command_coloured(colour_asked(&args));
     let matches = cmd.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
@@ -101,6 +128,36 @@ mod tests {
         let escalate = help(&["escalate", "-h"]);
         assert!(escalate.contains("--dry-run"), "its own: {escalate}");
         assert!(!help(&["budget", "reset", "-h"]).contains("--interval"));
+    }
+
+    #[test]
+    fn the_colour_asked_for_reaches_clap_too() {
+        let asked = |args: &[&str]| {
+            let all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            colour_asked(&all)
+        };
+        assert_eq!(
+            asked(&["warden", "--color", "never", "-h"]),
+            clap::ColorChoice::Never
+        );
+        assert_eq!(
+            asked(&["warden", "up", "--color=always"]),
+            clap::ColorChoice::Always
+        );
+        assert_eq!(asked(&["warden", "tasks"]), clap::ColorChoice::Auto);
+        assert_eq!(
+            asked(&["warden", "run-worker", "--", "x", "--color=never"]),
+            clap::ColorChoice::Auto,
+            "after -- it belongs to another program"
+        );
+        let cmd = command_coloured(clap::ColorChoice::Never);
+        assert_eq!(cmd.get_color(), clap::ColorChoice::Never);
+        let sub = cmd.find_subcommand("status").expect("status");
+        assert_eq!(
+            sub.get_color(),
+            clap::ColorChoice::Never,
+            "for every command"
+        );
     }
 
     #[test]

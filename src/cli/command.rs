@@ -236,6 +236,7 @@ pub(crate) enum Command {
     ///
     /// `reset` starts the repository's rolling hour and day afresh; `warden retry TASK`
     /// resets a task's own budget.
+    #[command(disable_help_subcommand = true)]
     Budget {
         #[command(subcommand)]
         action: Option<BudgetAction>,
