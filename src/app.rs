@@ -9,9 +9,11 @@ use crate::config::{LoadedConfig, load};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::paint::{ColorEnv, Paint, resolve};
 use crate::supervisor::Request;
 
-fn init_logging(verbose: u8) {
+/// Logging on stderr, coloured when `ansi` (the `--color` choice for stderr).
+fn init_logging(verbose: u8, ansi: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -24,11 +26,7 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        )
+        .with_ansi(ansi)
         .without_time()
         // A log line that cannot be written (the supervisor's terminal died with its tmux
         // server) is dropped; reporting it would write to the same dead stderr and panic.
@@ -60,33 +58,23 @@ fn alert(
     commands::tier2::alert_op(&loaded, key, op)
 }
 
-/// What `warden` alone prints: the everyday commands first.
-const OVERVIEW: &str =
-    "warden: a tmux-native supervisor for AI coding agents working a backlog of markdown tasks
-
-Everyday:
-  warden up --attach        start (or join) the supervised session and watch it
-  warden status             what runs, what waits, what needs you
-  warden tasks [--queue]    every task, or the dispatch queue in order
-  warden jobs [TASK]        every attempt: how it ended and what it spent
-  warden logs TASK          a task's dispatch log
-  warden attach [TASK]      jump to a worker's pane (C-b d detaches)
-  warden down               stop the supervisor (workers keep running)
-
-Setting up:
-  warden demo               the whole job on a throwaway repository
-  warden init --agent claude   warden.toml and scripts/dispatch wired to the agent's hooks
-  warden doctor             is everything in place? each problem with its fix
-  warden check              validate the config and every task file
-
-warden help, warden COMMAND --help: every command and flag. Docs: README.md, docs/.
-";
-
 /// Runs the command line.
 pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
-    init_logging(cli.verbose);
+    // `--color`, NO_COLOR, TERM and whether each stream is a terminal, decided here once.
+    let choice = cli.overrides.color.unwrap_or_default();
+    let env = ColorEnv::from_process();
+    let colour = |is_terminal: bool| resolve(choice, is_terminal, env);
+    // The supervisor's dashboard sends the log to `.warden/supervisor.log`: no colour codes
+    // in a file.
+    let to_file = matches!(cli.command, Some(Command::Supervise { .. }))
+        && crate::dashboard::enabled(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    init_logging(
+        cli.verbose,
+        !to_file && colour(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+    );
+    let paint = Paint::new(colour(std::io::IsTerminal::is_terminal(&std::io::stdout())));
     let Some(command) = &cli.command else {
-        return commands::print_bytes(OVERVIEW.as_bytes());
+        return commands::print_bytes(crate::cli::overview(&crate::cli::command()).as_bytes());
     };
     match command {
         Command::Heartbeat {
@@ -97,27 +85,24 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         } => {
             let loaded = load_config(cli, true)?;
             if *dispatch_ready {
-                commands::session::dispatch_once(loaded, *json, &cli.overrides)
+                commands::session::dispatch_once(loaded, *json, &cli.overrides, paint)
             } else {
                 let tier1 = if *once {
                     Tier1::new(loaded)
                 } else {
                     Tier1::new(loaded).watching()
                 };
-                commands::heartbeat::run(tier1, *once, *json, *no_write)
+                commands::heartbeat::run(tier1, *once, *json, *no_write, paint)
             }
         }
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = crate::cli::command();
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut cmd, "warden", &mut out);
             commands::print_bytes(&out)
         }
         Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-                .render(&mut out)
-                .map_err(Error::Stdout)?;
+            let out = crate::cli::render_man(crate::cli::command()).map_err(Error::Stdout)?;
             commands::print_bytes(&out)
         }
         Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
@@ -145,7 +130,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             commands::attach::attach(&load_config(cli, true)?, target.as_deref())
         }
         Command::Supervise { layout } => {
-            commands::session::supervise(load_config(cli, true)?, layout, &cli.overrides)
+            commands::session::supervise(load_config(cli, true)?, layout, &cli.overrides, paint)
         }
         Command::Dispatch { task } => commands::control::send(
             &load_config(cli, true)?,
@@ -172,16 +157,16 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Silence { key, duration } => alert(cli, key, AlertVerb::Silence, Some(*duration)),
         Command::Resolve { key } => alert(cli, key, AlertVerb::Resolve, None),
         Command::Escalations { json } => {
-            commands::tier2::escalations(&load_config(cli, true)?, *json)
+            commands::tier2::escalations(&load_config(cli, true)?, *json, paint)
         }
         Command::Pack => commands::tier2::pack(&load_config(cli, true)?),
         Command::Layouts { json } => commands::logs::layouts(&load_config(cli, true)?, *json),
-        Command::Top { once } => commands::top::top(&load_config(cli, true)?, *once),
+        Command::Top { once } => commands::top::top(&load_config(cli, true)?, *once, paint),
         Command::Status { json } => {
-            commands::status::run(&Tier1::new(load_config(cli, true)?), *json)
+            commands::status::run(&Tier1::new(load_config(cli, true)?), *json, paint)
         }
         Command::Tasks { queue, json } => {
-            commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json)
+            commands::tasks::run(Tier1::new(load_config(cli, true)?), *queue, *json, paint)
         }
         Command::Reload => commands::reload::reload(&load_config(cli, true)?),
         Command::Budget { action } => {
@@ -189,7 +174,8 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             commands::budget::run(Tier1::new(load_config(cli, true)?), reset)
         }
         Command::Jobs { task, json } => {
-            commands::jobs::run(&Tier1::new(load_config(cli, true)?), task.as_deref(), *json)
+            let tier1 = Tier1::new(load_config(cli, true)?);
+            commands::jobs::run(&tier1, task.as_deref(), *json, paint)
         }
         Command::Clean { force } => {
             commands::clean::run(Tier1::new(load_config(cli, true)?), *force)

@@ -44,7 +44,7 @@ pub(crate) fn terminal_safe_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn push_safe(out: &mut String, c: char) {
+pub(crate) fn push_safe(out: &mut String, c: char) {
     match c {
         '\x1b' => out.push_str("\\e"),
         '\n' => out.push_str("\\n"),

@@ -17,6 +17,7 @@ mod exit_code;
 mod heartbeat;
 mod layout;
 mod logs;
+mod paint;
 mod register;
 mod render;
 mod snapshot;
@@ -30,8 +31,6 @@ mod usage;
 mod worker;
 mod worktree;
 
-use clap::Parser as _;
-
 /// Parses the command line, runs the command, prints any error once, and returns the
 /// process exit code (documented in `exit_code.rs`).
 pub fn main_entry() -> i32 {
@@ -41,7 +40,7 @@ pub fn main_entry() -> i32 {
     if args.get(1).is_some_and(|a| a == "hook") {
         return agent::hook_main(args.get(2..).unwrap_or_default());
     }
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -1,9 +1,10 @@
 //! `warden heartbeat [--once] [--json] [--no-write]`.
 
-use super::output::{print, print_exact};
+use super::output::{print, print_exact, print_painted};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::paint::Paint;
 use crate::snapshot::{render_heartbeat, to_json, write_snapshot};
 
 pub(crate) fn run(
@@ -11,6 +12,7 @@ pub(crate) fn run(
     once: bool,
     json: bool,
     no_write: bool,
+    paint: Paint,
 ) -> Result<ExitCode, Error> {
     loop {
         let pass = tier1.pass(crate::clock::now());
@@ -23,7 +25,7 @@ pub(crate) fn run(
         if json {
             print_exact(&encoded)?;
         } else {
-            print(&render_heartbeat(&pass.snapshot))?;
+            print_painted(&render_heartbeat(&pass.snapshot, paint))?;
         }
         if once {
             return Ok(ExitCode::Ok);

@@ -19,7 +19,9 @@ const DISPATCH_CODEX: &str = include_str!("../../templates/dispatch-codex");
 /// managers' commands, each with its hooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum InitAgent {
+    /// Claude Code (`claude`), its hooks wired through `--settings`.
     Claude,
+    /// Codex (`codex`), its `notify` and hooks wired.
     Codex,
     /// Any command; no hooks wired (the script lists the choices).
     #[default]

@@ -5,11 +5,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::output::{print, print_exact};
+use super::output::{print, print_exact, print_painted};
 use crate::error::Error;
 use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::paint::{Paint, job_end_style};
 use crate::register::JobRecord;
 use crate::usage::Totals;
 
@@ -36,7 +37,12 @@ fn spent(u: Option<&Totals>) -> String {
     }
 }
 
-pub(crate) fn run(tier1: &Tier1, task: Option<&str>, json: bool) -> Result<ExitCode, Error> {
+pub(crate) fn run(
+    tier1: &Tier1,
+    task: Option<&str>,
+    json: bool,
+    paint: Paint,
+) -> Result<ExitCode, Error> {
     let register = crate::register::load_register(&tier1.register_path())?;
     let loaded = tier1.loaded();
     let jobs_dir = loaded.resolve(&loaded.config.paths.state).join("jobs");
@@ -82,15 +88,15 @@ pub(crate) fn run(tier1: &Tier1, task: Option<&str>, json: bool) -> Result<ExitC
         // Task ids and ends quote task files and agents: escaped for the terminal.
         let _ = writeln!(
             out,
-            "{:<9} {:<20} {:>3} {:<20} {:<24} {}",
+            "{:<9} {:<20} {:>3} {:<20} {} {}",
             j.job,
             terminal_safe(&j.task),
             j.attempt,
             j.started_at.format("%Y-%m-%d %H:%M:%S"),
-            terminal_safe(&end),
+            paint.cell(job_end_style(j.end.as_ref()), &terminal_safe(&end), 24),
             spent(usage.get(&j.job).map(|u| &u.totals))
         );
     }
-    print(&out)?;
+    print_painted(&out)?;
     Ok(ExitCode::Ok)
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use crate::error::Error;
 use crate::escape::terminal_safe_lines;
+use crate::paint::terminal_safe_painted;
 
 /// Writes a report for a person to stdout: any control character but the newlines warden
 /// put there is shown as a visible escape, so text from a task file, a path or an agent
@@ -12,6 +13,12 @@ use crate::escape::terminal_safe_lines;
 /// counts as success.
 pub(crate) fn print(text: &str) -> Result<(), Error> {
     print_exact(&terminal_safe_lines(text))
+}
+
+/// Writes a report that may be painted (`crate::paint`): as `print`, but warden's own
+/// colour codes pass.
+pub(crate) fn print_painted(text: &str) -> Result<(), Error> {
+    print_exact(&terminal_safe_painted(text))
 }
 
 /// Writes `text` to stdout as it is: JSON (which escapes control characters itself) and

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::attach::attach;
-use super::output::{print, print_exact};
+use super::output::{print, print_exact, print_painted};
 use crate::cli::OverrideArgs;
 use crate::config::LoadedConfig;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::layout::load_layout;
+use crate::paint::Paint;
 use crate::supervisor::{
     LockError, PASS_WAIT, Request, Response, Role, RuntimePaths, StartLock, SuperviseError,
     Supervisor, SupervisorLock, request,
@@ -29,6 +30,9 @@ fn override_flags(o: &OverrideArgs, config: Option<&std::path::Path>) -> Vec<Str
     let mut out = Vec::new();
     if let Some(c) = config {
         out.push(format!("--config={}", c.display()));
+    }
+    if let Some(color) = o.color {
+        out.push(format!("--color={}", color.as_str()));
     }
     if let Some(n) = o.max_workers {
         out.push(format!("--max-workers={n}"));
@@ -70,6 +74,7 @@ fn prepare(
     loaded: LoadedConfig,
     layout: &str,
     flags: &OverrideArgs,
+    paint: Paint,
 ) -> Result<(Supervisor, Vec<String>), Error> {
     let paths = RuntimePaths::new(&loaded);
     let layout = load_layout(layout, &paths.user_layouts)?;
@@ -81,10 +86,9 @@ fn prepare(
         &override_flags(flags, loaded.file.as_deref()),
         &["heartbeat", "--no-write"],
     );
-    Ok((
-        Supervisor::new(loaded, flags.to_overrides(), layout, exe, port),
-        view,
-    ))
+    let mut supervisor = Supervisor::new(loaded, flags.to_overrides(), layout, exe, port);
+    supervisor.exec.paint = paint;
+    Ok((supervisor, view))
 }
 
 /// `warden supervise`: the loop, in this terminal.
@@ -92,8 +96,9 @@ pub(crate) fn supervise(
     loaded: LoadedConfig,
     layout: &str,
     flags: &OverrideArgs,
+    paint: Paint,
 ) -> Result<ExitCode, Error> {
-    let (supervisor, view) = prepare(loaded, layout, flags)?;
+    let (supervisor, view) = prepare(loaded, layout, flags, paint)?;
     supervisor.run(&view[1..])?;
     Ok(ExitCode::Ok)
 }
@@ -103,6 +108,7 @@ pub(crate) fn dispatch_once(
     loaded: LoadedConfig,
     json: bool,
     flags: &OverrideArgs,
+    paint: Paint,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
     // A supervisor (running, or being started by `warden up`) dispatches already: one line,
@@ -111,7 +117,7 @@ pub(crate) fn dispatch_once(
         print("warden up is starting a supervisor for this repository; it dispatches\n")?;
         return Ok(ExitCode::Ok);
     }
-    let (supervisor, view) = prepare(loaded, &paths.layout_name(), flags)?;
+    let (supervisor, view) = prepare(loaded, &paths.layout_name(), flags, paint)?;
     let snapshot = match supervisor.run_once(&view[1..]) {
         Ok(s) => s,
         Err(SuperviseError::Lock(LockError::Held { holder, .. })) => {
@@ -129,7 +135,7 @@ pub(crate) fn dispatch_once(
     if json {
         print_exact(&crate::snapshot::to_json(&snapshot)?)?;
     } else {
-        print(&crate::snapshot::render_heartbeat(&snapshot))?;
+        print_painted(&crate::snapshot::render_heartbeat(&snapshot, paint))?;
     }
     Ok(ExitCode::Ok)
 }
@@ -240,5 +246,31 @@ pub(crate) fn up(
         attach(&loaded, None)
     } else {
         Ok(ExitCode::Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paint::ColorChoice;
+
+    #[test]
+    fn the_supervisor_inherits_an_explicit_colour_choice_only() {
+        let auto = OverrideArgs::default();
+        assert!(
+            override_flags(&auto, None).is_empty(),
+            "auto decides per terminal"
+        );
+        let never = OverrideArgs {
+            color: Some(ColorChoice::Never),
+            max_workers: Some(2),
+            ..OverrideArgs::default()
+        };
+        assert_eq!(
+            override_flags(&never, None),
+            ["--color=never", "--max-workers=2"]
+        );
+        let parsed = crate::cli::parse(["warden", "--color=never", "supervise"]).expect("parses");
+        assert_eq!(parsed.overrides.color, Some(ColorChoice::Never));
     }
 }

@@ -1,10 +1,11 @@
 //! `warden status [--json]`: the latest snapshot. (With a running supervisor, a later
 //! version asks it over its socket first.)
 
-use super::output::{print, print_exact};
+use super::output::{print_exact, print_painted};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::paint::Paint;
 use std::time::Duration;
 
 use crate::snapshot::{LATEST, Snapshot, SnapshotError, read_latest, render_heartbeat};
@@ -21,7 +22,7 @@ fn from_supervisor(tier1: &Tier1) -> Result<Option<serde_json::Value>, Error> {
     }
 }
 
-pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
+pub(crate) fn run(tier1: &Tier1, json: bool, paint: Paint) -> Result<ExitCode, Error> {
     if let Some(value) = from_supervisor(tier1)? {
         if json {
             let mut text = serde_json::to_string_pretty(&value).map_err(SnapshotError::Encode)?;
@@ -30,7 +31,7 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
             return Ok(ExitCode::Ok);
         }
         if let Ok(snapshot) = serde_json::from_value::<Snapshot>(value) {
-            print(&render_heartbeat(&snapshot))?;
+            print_painted(&render_heartbeat(&snapshot, paint))?;
             return Ok(ExitCode::Ok);
         }
     }
@@ -46,7 +47,7 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
         print_exact(&text)?;
         return Ok(ExitCode::Ok);
     }
-    let mut text = render_heartbeat(&snapshot);
+    let mut text = render_heartbeat(&snapshot, paint);
     let now = crate::clock::now();
     if now > snapshot.valid_until {
         let age = crate::config::HumanDuration::from_secs(
@@ -56,6 +57,6 @@ pub(crate) fn run(tier1: &Tier1, json: bool) -> Result<ExitCode, Error> {
             "\nnote: this snapshot is stale (written {age} ago); no heartbeat has run since. Run `warden heartbeat --once` or start the supervisor.\n"
         ));
     }
-    print(&text)?;
+    print_painted(&text)?;
     Ok(ExitCode::Ok)
 }

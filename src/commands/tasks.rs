@@ -4,11 +4,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::output::{print, print_exact};
+use super::output::{print, print_exact, print_painted};
 use crate::error::Error;
 use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
 use crate::heartbeat::Tier1;
+use crate::paint::{Paint, status_style};
 use crate::snapshot::{SNAPSHOT_FORMAT_VERSION, TaskEntry};
 
 #[derive(Serialize)]
@@ -17,7 +18,12 @@ struct TaskList<'a> {
     tasks: Vec<&'a TaskEntry>,
 }
 
-pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode, Error> {
+pub(crate) fn run(
+    mut tier1: Tier1,
+    queue: bool,
+    json: bool,
+    paint: Paint,
+) -> Result<ExitCode, Error> {
     let pass = tier1.pass(crate::clock::now());
     let snapshot = &pass.snapshot;
     let tasks: Vec<&TaskEntry> = if queue {
@@ -60,6 +66,7 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         .max(2);
     let lead = if queue { "  #  " } else { "" };
     let _ = writeln!(out, "{lead}{:<id_w$}  {:<11}  PRI  TITLE", "ID", "STATUS");
+    // Padded before painted: the colour codes do not count towards a column's width.
     for t in tasks {
         let pos = match (queue, t.queue_position) {
             (true, Some(p)) => format!("{:>3}  ", p + 1),
@@ -79,13 +86,13 @@ pub(crate) fn run(mut tier1: Tier1, queue: bool, json: bool) -> Result<ExitCode,
         }
         let _ = writeln!(
             out,
-            "{pos}{:<id_w$}  {:<11}  {:<3}  {}",
+            "{pos}{:<id_w$}  {}  {:<3}  {}",
             terminal_safe(&t.id),
-            t.status.as_str(),
+            paint.cell(status_style(t.status), t.status.as_str(), 11),
             t.priority.as_str(),
             terminal_safe(&title)
         );
     }
-    print(&out)?;
+    print_painted(&out)?;
     Ok(ExitCode::Ok)
 }

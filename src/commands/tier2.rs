@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::output::{print, print_exact};
+use super::output::{print, print_exact, print_painted};
 use crate::config::{HumanDuration, LoadedConfig};
 use crate::error::Error;
 use crate::escalate::{
@@ -11,6 +11,7 @@ use crate::escalate::{
 };
 use crate::escape::terminal_safe;
 use crate::exit_code::ExitCode;
+use crate::paint::{Paint, Style, alert_style, severity_style};
 use crate::supervisor::{Refusal, Request, Response, Role, RuntimePaths, SupervisorLock};
 
 fn ask(paths: &RuntimePaths, req: &Request) -> Result<Response, Error> {
@@ -144,7 +145,11 @@ pub(crate) enum AlertVerb {
 }
 
 /// `warden escalations [--json]`: the ledger (live, and dry-run when there is one).
-pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
+pub(crate) fn escalations(
+    loaded: &LoadedConfig,
+    json: bool,
+    paint: Paint,
+) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let mut ledgers: Vec<Ledger> = Vec::new();
     for dry in [false, true] {
@@ -174,15 +179,16 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
         if l.state.needs_human {
             let _ = writeln!(
                 out,
-                "NEEDS HUMAN: escalation was due and the budget refused it"
+                "{}: escalation was due and the budget refused it",
+                paint.paint(Style::Red, "NEEDS HUMAN")
             );
         }
         for a in l.state.alerts.values() {
             let _ = writeln!(
                 out,
-                "  alert   {:<12} {:<8} {} (episode {})",
-                a.state,
-                a.severity,
+                "  alert   {} {} {} (episode {})",
+                paint.cell(alert_style(a.state), a.state.as_str(), 12),
+                paint.cell(severity_style(a.severity), a.severity.as_str(), 8),
                 terminal_safe(&a.key),
                 a.episode
             );
@@ -206,7 +212,7 @@ pub(crate) fn escalations(loaded: &LoadedConfig, json: bool) -> Result<ExitCode,
             &l.decisions[l.decisions.len().saturating_sub(20)..],
         ));
     }
-    print(&out)?;
+    print_painted(&out)?;
     Ok(ExitCode::Ok)
 }
 

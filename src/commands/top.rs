@@ -11,6 +11,7 @@ use crate::config::LoadedConfig;
 use crate::dashboard::{Context, Feed, Look, Place, enabled, frame_text, watch};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::paint::Paint;
 use crate::snapshot::{Snapshot, render_heartbeat};
 use crate::supervisor::{Request, Response, RuntimePaths};
 
@@ -34,7 +35,7 @@ fn snapshot(
     }
 }
 
-pub(crate) fn top(loaded: &LoadedConfig, once: bool) -> Result<ExitCode, Error> {
+pub(crate) fn top(loaded: &LoadedConfig, once: bool, paint: Paint) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     // Asked first, so a supervisor that is not running is the usual error and exit code.
     let first = snapshot(&paths, None, 0)?;
@@ -52,7 +53,7 @@ pub(crate) fn top(loaded: &LoadedConfig, once: bool) -> Result<ExitCode, Error> 
         // Plain heartbeats as they come, until the supervisor stops.
         let mut last = first;
         loop {
-            print(&format!("{}\n", render_heartbeat(&last)))?;
+            print(&format!("{}\n", render_heartbeat(&last, paint)))?;
             let at = last.generated_at;
             last = loop {
                 let next = snapshot(&paths, Some(at), 20)?;
@@ -71,7 +72,10 @@ pub(crate) fn top(loaded: &LoadedConfig, once: bool) -> Result<ExitCode, Error> 
         place: Place::Top,
         inside_ours: super::attach::inside_ours(&paths),
         ack_for: loaded.config.escalation.ack_for,
-        look: Look { colour: true },
+        // `--color never` keeps the dashboard, in bold and reverse only.
+        look: Look {
+            colour: paint.is_on(),
+        },
         paths,
     };
     crate::dashboard::run(&rx, &tx, &ctx)?;

@@ -1,7 +1,9 @@
 //! The text heartbeat: the same snapshot, short and scannable. The `Escalation signals`
 //! section appears only when signals are active. Durations are relative to `generated_at`,
 //! so one snapshot always renders the same text. Ids, paths and messages are escaped
-//! (`crate::escape`): the text goes to terminals, the supervisor's window included.
+//! (`crate::escape`): the text goes to terminals, the supervisor's window included. With
+//! `Paint` on, states and severities are coloured around the escaped text; the snapshot
+//! file and `--json` never are.
 
 use std::fmt::Write as _;
 
@@ -9,6 +11,9 @@ use super::model::Snapshot;
 use crate::config::HumanDuration;
 use crate::escalate::AlertState;
 use crate::escape::{terminal_safe, terminal_safe_lines};
+use crate::paint::{
+    Paint, Style, agent_style, severity_style, status_style, terminal_safe_painted,
+};
 use crate::task::Status;
 
 const MAX_QUEUE_SHOWN: usize = 8;
@@ -18,14 +23,19 @@ fn ago(snapshot: &Snapshot, then: chrono::DateTime<chrono::Utc>) -> String {
     HumanDuration::from_secs(secs).to_string()
 }
 
-/// Renders the heartbeat text, safe for a terminal. Always ends with a newline.
-pub(crate) fn render_heartbeat(s: &Snapshot) -> String {
-    let out = render(s);
+/// Renders the heartbeat text, safe for a terminal, painted when `paint` is on. Always
+/// ends with a newline.
+pub(crate) fn render_heartbeat(s: &Snapshot, paint: Paint) -> String {
+    let out = render(s, paint);
     // Each field is escaped below; this catches one that is not, before a terminal does.
-    terminal_safe_lines(&out).into_owned()
+    if paint.is_on() {
+        terminal_safe_painted(&out).into_owned()
+    } else {
+        terminal_safe_lines(&out).into_owned()
+    }
 }
 
-fn render(s: &Snapshot) -> String {
+fn render(s: &Snapshot, paint: Paint) -> String {
     let mut out = String::new();
     let c = &s.counts;
     let _ = writeln!(
@@ -37,7 +47,10 @@ fn render(s: &Snapshot) -> String {
     let statuses: Vec<String> = Status::ALL
         .iter()
         .filter(|&&st| c.of(st) > 0)
-        .map(|&st| format!("{} {}", c.of(st), st.as_str().replace('_', " ")))
+        .map(|&st| {
+            let word = format!("{} {}", c.of(st), st.as_str().replace('_', " "));
+            paint.paint(status_style(st), &word)
+        })
         .collect();
     let mut tasks_line = format!("tasks    {} total", c.total);
     if !statuses.is_empty() {
@@ -87,12 +100,14 @@ fn render(s: &Snapshot) -> String {
         let _ = writeln!(out, "workers  {} running", s.workers.len());
         for w in &s.workers {
             // The agent's state first: "waiting" is what a person scans for.
-            let state = w.agent.as_ref().map_or("-", |a| agent_word(a.state));
+            let state = w.agent.as_ref().map_or_else(
+                || paint.cell(Style::Plain, "-", 8),
+                |a| paint.cell(agent_style(a.state), agent_word(a.state), 8),
+            );
             let _ = write!(
                 out,
-                "  {:<10} {:<8} {} (attempt {}) · started {} ago · silent {}",
+                "  {:<10} {state} {} (attempt {}) · started {} ago · silent {}",
                 terminal_safe(&w.job),
-                state,
                 terminal_safe(&w.task),
                 w.attempt,
                 ago(s, w.started_at),
@@ -131,7 +146,8 @@ fn render(s: &Snapshot) -> String {
     if !s.register.ok {
         let _ = writeln!(
             out,
-            "register UNREADABLE, dispatch refused: {}",
+            "register {}: {}",
+            paint.paint(Style::Red, "UNREADABLE, dispatch refused"),
             terminal_safe(s.register.error.as_deref().unwrap_or("unknown error"))
         );
     }
@@ -143,9 +159,9 @@ fn render(s: &Snapshot) -> String {
     };
     // Off is off: "required" would read as a call to act that nothing will answer.
     let state = if !e.enabled {
-        "off".to_owned()
+        paint.paint(Style::Dim, "off")
     } else if e.required {
-        format!("required ({tier2})")
+        format!("{} ({tier2})", paint.paint(Style::Yellow, "required"))
     } else if e.signals.is_empty() {
         format!("not required, no signals ({tier2})")
     } else {
@@ -186,7 +202,8 @@ fn render(s: &Snapshot) -> String {
     if e.needs_human {
         let _ = writeln!(
             out,
-            "NEEDS HUMAN: escalation is due and refused (spawn budget exhausted or ledger unreadable); see `warden escalations`"
+            "{}: escalation is due and refused (spawn budget exhausted or ledger unreadable); see `warden escalations`",
+            paint.paint(Style::Red, "NEEDS HUMAN")
         );
     }
     if !e.signals.is_empty() {
@@ -201,8 +218,8 @@ fn render(s: &Snapshot) -> String {
         for sig in &e.signals {
             let _ = writeln!(
                 out,
-                "  {:<8} {:<code_w$}  {} (since {} ago)",
-                sig.severity.as_str(),
+                "  {} {:<code_w$}  {} (since {} ago)",
+                paint.cell(severity_style(sig.severity), sig.severity.as_str(), 8),
                 sig.code.as_str(),
                 terminal_safe(&sig.message),
                 ago(s, sig.since),
@@ -247,3 +264,7 @@ pub(crate) fn spend(t: &crate::usage::Totals) -> String {
         None => format!("{count} tokens"),
     }
 }
+
+#[cfg(test)]
+#[path = "human_tests.rs"]
+mod tests;

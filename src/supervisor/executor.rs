@@ -48,6 +48,8 @@ pub(crate) struct Executor {
     /// Control requests waiting for their answer.
     pub(crate) replies: BTreeMap<ReplyId, Sender<Response>>,
     pub(crate) output: Output,
+    /// Whether the heartbeat printed here is coloured (`--color`; off until told).
+    pub(crate) paint: crate::paint::Paint,
     /// The flags the supervisor was started with, applied again on reload.
     pub(crate) overrides: Overrides,
     /// The process trees of the jobs being stopped, from their SIGTERM to their SIGKILL.
@@ -512,7 +514,7 @@ impl Executor {
             self.screen = None;
         }
         if self.output != Output::Silent {
-            let text = render_heartbeat(snapshot);
+            let text = render_heartbeat(snapshot, self.paint);
             let mut out = std::io::stdout().lock();
             // A closed terminal (the session gone) must not stop the supervisor.
             let _ = if self.output == Output::Redraw {

@@ -124,6 +124,7 @@ impl Supervisor {
                 port,
                 replies: std::collections::BTreeMap::new(),
                 output,
+                paint: crate::paint::Paint::OFF,
                 overrides,
                 stopper: Stopper::default(),
                 agents: super::agent_reader::AgentReader::default(),
@@ -241,8 +242,11 @@ impl Supervisor {
         sources::os_signals(tx.clone()).map_err(SuperviseError::Signals)?;
         drop(tx);
         if self.exec.output == Output::Redraw && crate::dashboard::enabled(true) {
-            self.exec.screen =
-                super::screen::Screen::start(&paths, self.state.config.escalation.ack_for);
+            let (ack_for, colour) = (
+                self.state.config.escalation.ack_for,
+                self.exec.paint.is_on(),
+            );
+            self.exec.screen = super::screen::Screen::start(&paths, ack_for, colour);
         }
         tracing::info!(
             "supervising {} on tmux socket {}",

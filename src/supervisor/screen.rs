@@ -22,7 +22,11 @@ pub(crate) struct Screen {
 impl Screen {
     /// Moves the log to its file, then starts the dashboard; `None` (with the reason logged)
     /// when either cannot be done.
-    pub(crate) fn start(paths: &RuntimePaths, ack_for: HumanDuration) -> Option<Self> {
+    pub(crate) fn start(
+        paths: &RuntimePaths,
+        ack_for: HumanDuration,
+        colour: bool,
+    ) -> Option<Self> {
         let log = paths.state.join("supervisor.log");
         let file = match open_private(&log, Open::Append) {
             Ok(f) => f,
@@ -44,7 +48,7 @@ impl Screen {
             place: Place::Window,
             paths: paths.clone(),
             inside_ours: false,
-            look: Look { colour: true },
+            look: Look { colour },
             ack_for,
         };
         let thread = std::thread::Builder::new()

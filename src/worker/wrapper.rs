@@ -25,7 +25,7 @@ use crate::escape::terminal_safe;
 use crate::register::JobEnd;
 
 /// What the supervisor passes to the wrapper. `argv()` is the one place its command line is
-/// written; `cli.rs` parses it back.
+/// written; `cli/command.rs` parses it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WrapperArgs {
     pub(crate) job: String,

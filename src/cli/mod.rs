@@ -1,0 +1,15 @@
+//! The command line: raw flags only (`app.rs` turns them into a validated config), the
+//! grouped help and the man page generated from them.
+
+mod args;
+mod build;
+mod command;
+mod examples;
+mod groups;
+mod man;
+
+pub(crate) use args::{Cli, OverrideArgs};
+pub(crate) use build::{command, parse};
+pub(crate) use command::{BudgetAction, Command};
+pub(crate) use groups::overview;
+pub(crate) use man::render as render_man;
