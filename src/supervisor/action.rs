@@ -187,7 +187,7 @@ pub(crate) enum Action {
     /// Jobs launched, changed state or ended: their windows' (or compact panes') marks
     /// show it, in one tmux call.
     Mark {
-        marks: Vec<super::marks::JobMark>,
+        marks: Vec<super::mark::JobMark>,
     },
     /// The counts in the status line changed.
     SetStatusRight {
@@ -349,4 +349,11 @@ pub(crate) enum Fact {
         announcements: Vec<String>,
         reply: Option<ReplyId>,
     },
+}
+
+impl Action {
+    /// One action for the marks, none for no marks (each action is a tmux client call).
+    pub(crate) fn mark(marks: Vec<super::mark::JobMark>) -> Option<Self> {
+        (!marks.is_empty()).then_some(Self::Mark { marks })
+    }
 }

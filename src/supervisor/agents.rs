@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::action::{Action, Notice};
-use super::marks::{JobMark, Mark, mark_action};
+use super::mark::{JobMark, Mark};
 use crate::agent::AgentRecord;
 use crate::detect::{Signal, SignalCode};
 use crate::register::Register;
@@ -90,7 +90,7 @@ impl Agents {
             }
             self.records.insert(record.job.clone(), record);
         }
-        actions.extend(mark_action(marks));
+        actions.extend(Action::mark(marks));
         let before = self.records.len();
         self.records
             .retain(|job, _| live.contains_key(job.as_str()));

@@ -6,7 +6,7 @@
 use std::io::Write as _;
 
 use super::executor::{Executor, Output};
-use super::marks::JobMark;
+use super::mark::JobMark;
 use super::state::State;
 use crate::layout::WorkerPlacement;
 use crate::tmux::{OptionSet, STATE_OPTION, Scope, TITLE_OPTION};

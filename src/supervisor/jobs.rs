@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::action::{Action, AfterSave, LaunchOutcome};
-use super::marks::{JobMark, Mark, mark_action};
+use super::mark::{JobMark, Mark};
 use super::reconcile::{JobUpdate, Reconciled};
 use crate::config::HumanDuration;
 use crate::detect::RegisterProblem;
@@ -155,7 +155,7 @@ impl Jobs {
                 },
             );
         }
-        actions.extend(mark_action(marks));
+        actions.extend(Action::mark(marks));
         for note in &notes {
             actions.push(Action::Log {
                 level: super::action::Level::Info,
@@ -229,7 +229,7 @@ impl Jobs {
                 }),
             }
         }
-        actions.extend(mark_action(marks));
+        actions.extend(Action::mark(marks));
         match failed {
             Some(error) => {
                 let failures = self.launch_hold.as_ref().map_or(1, |h| h.failures + 1);

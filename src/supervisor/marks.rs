@@ -3,83 +3,9 @@
 //! state and as it ends, and the counts in `status-right`, set again only when they change.
 //! Pure: the executor carries the actions out.
 
-use std::borrow::Cow;
-
 use super::action::Action;
 use super::state::State;
 use crate::agent::AgentState;
-use crate::register::JobEnd;
-
-/// A worker's state, as its window or pane shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Mark {
-    Running,
-    /// Its agent waits for a person.
-    Waiting,
-    /// Its agent finished a turn and waits at its prompt.
-    Idle,
-    /// Its agent hit a usage or rate limit.
-    Limited,
-    /// Its agent's turn failed.
-    Error,
-    /// The job exited 0.
-    Succeeded,
-    /// The job ended otherwise: its exit code, its signal's name, or `lost`.
-    Failed(String),
-}
-
-impl Mark {
-    /// The mark for an agent's state; `None` for a session that ended (the job's end, a
-    /// moment later, marks it).
-    pub(crate) fn of_agent(state: AgentState) -> Option<Self> {
-        match state {
-            AgentState::Starting | AgentState::Working => Some(Self::Running),
-            AgentState::WaitingInput => Some(Self::Waiting),
-            AgentState::Idle => Some(Self::Idle),
-            AgentState::RateLimited => Some(Self::Limited),
-            AgentState::Error => Some(Self::Error),
-            AgentState::Ended => None,
-        }
-    }
-
-    /// The mark for a job's end; `None` when it never started (it has no pane).
-    pub(crate) fn of_end(end: &JobEnd) -> Option<Self> {
-        match end {
-            JobEnd::Exited { code: 0 } => Some(Self::Succeeded),
-            JobEnd::Exited { code } => Some(Self::Failed(code.to_string())),
-            JobEnd::Signaled { signal } => Some(Self::Failed(signal.clone())),
-            JobEnd::Lost { .. } => Some(Self::Failed("lost".to_owned())),
-            JobEnd::NotStarted { .. } => None,
-        }
-    }
-
-    /// The text tmux shows: short, as it sits next to a window's name.
-    pub(crate) fn text(&self) -> Cow<'static, str> {
-        Cow::Borrowed(match self {
-            Self::Running => "run",
-            Self::Waiting => crate::tmux::WAITING,
-            Self::Idle => "idle",
-            Self::Limited => "limit",
-            Self::Error => "error",
-            Self::Succeeded => "✓",
-            Self::Failed(why) => return Cow::Owned(format!("✗ {why}")),
-        })
-    }
-}
-
-/// One job's new mark.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct JobMark {
-    pub(crate) job: String,
-    /// For a compact pane's title.
-    pub(crate) task: String,
-    pub(crate) mark: Mark,
-}
-
-/// One action for the marks, none for no marks (each action is a tmux client call).
-pub(crate) fn mark_action(marks: Vec<JobMark>) -> Option<Action> {
-    (!marks.is_empty()).then_some(Action::Mark { marks })
-}
 
 /// What the counts come to in `status-right`: `3/4 running · 1 waiting · 2 queued · ⚠ 1`,
 /// the parts after the first only when not zero. Numbers only: no task text reaches it, so
@@ -137,6 +63,8 @@ pub(crate) fn status_right(state: &mut State) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::register::JobEnd;
+    use crate::supervisor::mark::{JobMark, Mark};
 
     #[test]
     fn each_state_and_end_has_its_mark() {
@@ -181,14 +109,14 @@ mod tests {
 
     #[test]
     fn no_marks_no_call() {
-        assert_eq!(mark_action(Vec::new()), None);
+        assert_eq!(Action::mark(Vec::new()), None);
         let mark = JobMark {
             job: "j1".into(),
             task: "t".into(),
             mark: Mark::Running,
         };
         assert!(matches!(
-            mark_action(vec![mark]),
+            Action::mark(vec![mark]),
             Some(Action::Mark { marks }) if marks.len() == 1
         ));
     }

@@ -21,6 +21,7 @@ mod launch;
 mod limits;
 mod lock;
 mod managers;
+mod mark;
 mod marks;
 mod notifier;
 mod pack;

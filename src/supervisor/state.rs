@@ -41,7 +41,7 @@ pub(crate) struct Passes {
     /// The loop should end (a stop finished, the cron pass published, the server is gone).
     pub(crate) done: bool,
     /// `Watch` requests waiting for the next published snapshot.
-    pub(crate) watchers: Vec<super::watchers::Watcher>,
+    pub(crate) watchers: Vec<Watcher>,
 }
 
 impl Passes {
@@ -81,4 +81,11 @@ pub(crate) struct State {
     pub(crate) usage: std::collections::BTreeMap<String, crate::usage::JobUsage>,
     /// `warden budget reset`: the repository's budget windows count from then.
     pub(crate) budget_reset: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A `watch` request waiting for the next published snapshot (`watchers.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Watcher {
+    pub(crate) to: super::action::ReplyId,
+    pub(crate) until: std::time::Instant,
 }

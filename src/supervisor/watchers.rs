@@ -9,17 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::action::{Action, ReplyId};
 use super::event::Now;
-use super::state::Passes;
+use super::state::{Passes, Watcher};
 
 /// The longest a watcher waits for a new snapshot: well under the control socket's 60 s.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(25);
-
-/// A `Watch` request waiting for the next published snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Watcher {
-    pub(crate) to: ReplyId,
-    pub(crate) until: Instant,
-}
 
 /// A `Watch` request: answered now when the last snapshot is newer than `after`, otherwise
 /// kept until the next publish or `wait` (at most `MAX_WAIT`).
