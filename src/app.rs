@@ -134,9 +134,17 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             keep,
             live_escalation,
         } => commands::demo::run(*keep, *live_escalation),
-        Command::Up { attach, layout } => {
-            commands::session::up(load_config(cli, true)?, *attach, layout, &cli.overrides)
-        }
+        Command::Up {
+            attach,
+            layout,
+            no_preflight,
+        } => commands::session::up(
+            load_config(cli, true)?,
+            *attach,
+            layout,
+            &cli.overrides,
+            !*no_preflight,
+        ),
         Command::Down {
             kill_workers,
             timeout,

@@ -130,6 +130,9 @@ pub(crate) enum Command {
         /// The window layout (see `warden layouts`).
         #[arg(long, default_value = "default")]
         layout: String,
+        /// Start without running doctor's checks first.
+        #[arg(long)]
+        no_preflight: bool,
     },
     /// Stop the supervisor; with --kill-workers also every worker and the session.
     Down {

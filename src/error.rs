@@ -75,6 +75,9 @@ pub(crate) enum Error {
     },
     #[error("{0}")]
     Failed(String),
+    /// `warden up`'s preflight found failures (doctor's lines, with their fixes).
+    #[error("{0}")]
+    Preflight(String),
     #[error("failed to write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
 }
@@ -111,6 +114,7 @@ impl Error {
                 ExitCode::UnknownTask
             }
             Self::Refused(_) => ExitCode::Refused,
+            Self::Preflight(_) => ExitCode::CheckFailed,
             Self::Lock(_)
             | Self::Control(_)
             | Self::Snapshot(_)
