@@ -83,7 +83,7 @@ warden help, warden COMMAND --help: every command and flag. Docs: README.md, doc
 ";
 
 /// Runs the command line.
-pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
+pub(crate) fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Error> {
     init_logging(cli.verbose);
     let Some(command) = &cli.command else {
         return commands::print_bytes(OVERVIEW.as_bytes());
@@ -120,6 +120,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 .map_err(Error::Stdout)?;
             commands::print_bytes(&out)
         }
+        Command::Config { json } => commands::config::run(&load_config(cli, true)?, matches, *json),
         Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
         Command::Init {
             force,

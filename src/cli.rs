@@ -225,6 +225,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: Option<BudgetAction>,
     },
+    /// The effective configuration, and where each value came from (default, file:line,
+    /// environment variable, flag).
+    Config {
+        #[arg(long)]
+        json: bool,
+    },
     /// Ask the running supervisor to read warden.toml again (SIGHUP; an invalid file keeps
     /// the old config).
     Reload,

@@ -73,6 +73,8 @@ pub(crate) enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Provenance(#[from] crate::config::ProvenanceError),
     #[error("{0}")]
     Failed(String),
     /// `warden up`'s preflight found failures (doctor's lines, with their fixes).
@@ -94,7 +96,7 @@ impl Error {
 
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Config(_) | Self::Layout(_) => ExitCode::Config,
+            Self::Config(_) | Self::Layout(_) | Self::Provenance(_) => ExitCode::Config,
             Self::NoSnapshot(_) => ExitCode::NoSnapshot,
             Self::Register(_) | Self::Ledger(_) => ExitCode::State,
             Self::NotRunning(_) | Self::NoSession(_) => ExitCode::NotRunning,

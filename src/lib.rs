@@ -4,6 +4,7 @@
 mod agent;
 mod app;
 mod cli;
+mod cli_env;
 mod clock;
 mod commands;
 mod config;
@@ -29,8 +30,6 @@ mod usage;
 mod worker;
 mod worktree;
 
-use clap::Parser as _;
-
 /// Parses the command line, runs the command, prints any error once, and returns the
 /// process exit code (documented in `exit_code.rs`).
 pub fn main_entry() -> i32 {
@@ -40,9 +39,22 @@ pub fn main_entry() -> i32 {
     if args.get(1).is_some_and(|a| a == "hook") {
         return agent::hook_main(args.get(2..).unwrap_or_default());
     }
-    let cli = match cli::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    // The matches as well as the parsed flags: `warden config` asks them where each
+    // override's value came from.
+    let parsed = <cli::Cli as clap::CommandFactory>::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| {
+            <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m)
+                .map_err(|e| e.format(&mut <cli::Cli as clap::CommandFactory>::command()))
+                .map(|cli| (cli, m))
+        });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
+            if let Some(message) = cli_env::env_value_error(&e, &args) {
+                eprintln!("error: {message}");
+                return exit_code::ExitCode::Usage.code();
+            }
             let _ = e.print();
             return if e.use_stderr() {
                 exit_code::ExitCode::Usage.code()
@@ -51,7 +63,7 @@ pub fn main_entry() -> i32 {
             };
         }
     };
-    match app::run(&cli) {
+    match app::run(&cli, &matches) {
         Ok(code) => code.code(),
         Err(e) => {
             // An error can quote a task id, a path or a config line.

@@ -8,6 +8,7 @@ pub(crate) mod bench_usage;
 pub(crate) mod budget;
 pub(crate) mod check;
 pub(crate) mod clean;
+pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod demo;
 pub(crate) mod doctor;
