@@ -80,6 +80,22 @@ pub(crate) fn env_value_error(err: &clap::Error, args: &[OsString]) -> Option<St
     ))
 }
 
+/// What to add to an error about the config file when `WARDEN_CONFIG` chose the file: the
+/// reader may not know the variable is set.
+pub(crate) fn config_file_note(
+    err: &crate::error::Error,
+    matches: &clap::ArgMatches,
+) -> Option<&'static str> {
+    use crate::config::ConfigError;
+    let about_the_file = matches!(
+        err,
+        crate::error::Error::Config(ConfigError::Read { .. } | ConfigError::Parse { .. })
+    );
+    (about_the_file
+        && matches.value_source("config") == Some(clap::parser::ValueSource::EnvVariable))
+    .then_some(" (the file comes from the environment variable WARDEN_CONFIG)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,7 +67,11 @@ pub fn main_entry() -> i32 {
         Ok(code) => code.code(),
         Err(e) => {
             // An error can quote a task id, a path or a config line.
-            eprintln!("error: {}", escape::terminal_safe_lines(&e.to_string()));
+            eprintln!(
+                "error: {}{}",
+                escape::terminal_safe_lines(&e.to_string()),
+                cli_env::config_file_note(&e, &matches).unwrap_or_default()
+            );
             e.exit_code().code()
         }
     }

@@ -128,4 +128,19 @@ fn a_bad_value_in_an_environment_variable_names_the_variable() {
         run.stderr
     );
     assert!(!run.stderr.contains("environment"), "{}", run.stderr);
+    // A config file chosen by WARDEN_CONFIG that cannot be read says who chose it.
+    let missing = repo.path("no-such.toml");
+    let run = repo.run_env(
+        &["status"],
+        &[("WARDEN_CONFIG", &missing.to_string_lossy())],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no-such.toml") && run.stderr.contains("WARDEN_CONFIG"),
+        "{}",
+        run.stderr
+    );
+    let run = repo.run(&["--config", &missing.to_string_lossy(), "status"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!run.stderr.contains("WARDEN_CONFIG"), "{}", run.stderr);
 }
