@@ -59,7 +59,7 @@ fn alert(
 }
 
 /// Runs the command line.
-pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
+pub(crate) fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Error> {
     // `--color`, NO_COLOR, TERM and whether each stream is a terminal, decided here once.
     let choice = cli.overrides.color.unwrap_or_default();
     let env = ColorEnv::from_process();
@@ -105,6 +105,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             let out = crate::cli::render_man(crate::cli::command()).map_err(Error::Stdout)?;
             commands::print_bytes(&out)
         }
+        Command::Config { json } => commands::config::run(&load_config(cli, true)?, matches, *json),
         Command::Doctor { json } => commands::doctor::run(&load_config(cli, false)?, *json),
         Command::Init {
             force,
@@ -119,9 +120,17 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode, Error> {
             keep,
             live_escalation,
         } => commands::demo::run(*keep, *live_escalation),
-        Command::Up { attach, layout } => {
-            commands::session::up(load_config(cli, true)?, *attach, layout, &cli.overrides)
-        }
+        Command::Up {
+            attach,
+            layout,
+            no_preflight,
+        } => commands::session::up(
+            load_config(cli, true)?,
+            *attach,
+            layout,
+            &cli.overrides,
+            !*no_preflight,
+        ),
         Command::Down {
             kill_workers,
             timeout,

@@ -76,8 +76,13 @@ pub(crate) enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Provenance(#[from] crate::config::ProvenanceError),
     #[error("{0}")]
     Failed(String),
+    /// `warden up`'s preflight found failures (doctor's lines, with their fixes).
+    #[error("{0}")]
+    Preflight(String),
     #[error("failed to write to standard output: {0}")]
     Stdout(#[source] std::io::Error),
 }
@@ -94,7 +99,7 @@ impl Error {
 
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Config(_) | Self::Layout(_) => ExitCode::Config,
+            Self::Config(_) | Self::Layout(_) | Self::Provenance(_) => ExitCode::Config,
             Self::NoSnapshot(_) => ExitCode::NoSnapshot,
             Self::Register(_) | Self::Ledger(_) => ExitCode::State,
             Self::NotRunning(_) | Self::NoSession(_) => ExitCode::NotRunning,
@@ -114,6 +119,7 @@ impl Error {
                 ExitCode::UnknownTask
             }
             Self::Refused(_) => ExitCode::Refused,
+            Self::Preflight(_) => ExitCode::CheckFailed,
             Self::Lock(_)
             | Self::Control(_)
             | Self::Snapshot(_)

@@ -4,6 +4,7 @@
 mod agent;
 mod app;
 mod cli;
+mod cli_env;
 mod clock;
 mod commands;
 mod config;
@@ -40,9 +41,15 @@ pub fn main_entry() -> i32 {
     if args.get(1).is_some_and(|a| a == "hook") {
         return agent::hook_main(args.get(2..).unwrap_or_default());
     }
-    let cli = match cli::parse(args) {
-        Ok(cli) => cli,
+    // The matches as well as the parsed flags: `warden config` asks them where each
+    // override's value came from.
+    let (cli, matches) = match cli::parse_matches(args.iter()) {
+        Ok(parsed) => parsed,
         Err(e) => {
+            if let Some(message) = cli_env::env_value_error(&e, &args) {
+                eprintln!("error: {message}");
+                return exit_code::ExitCode::Usage.code();
+            }
             let _ = e.print();
             return if e.use_stderr() {
                 exit_code::ExitCode::Usage.code()
@@ -51,11 +58,15 @@ pub fn main_entry() -> i32 {
             };
         }
     };
-    match app::run(&cli) {
+    match app::run(&cli, &matches) {
         Ok(code) => code.code(),
         Err(e) => {
             // An error can quote a task id, a path or a config line.
-            eprintln!("error: {}", escape::terminal_safe_lines(&e.to_string()));
+            eprintln!(
+                "error: {}{}",
+                escape::terminal_safe_lines(&e.to_string()),
+                cli_env::config_file_note(&e, &matches).unwrap_or_default()
+            );
             e.exit_code().code()
         }
     }

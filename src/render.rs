@@ -49,6 +49,28 @@ pub(crate) fn render_terminal(bytes: &[u8]) -> String {
     out
 }
 
+/// The last `lines` lines of a log's end as a person saw them: for context packs, whose
+/// tails and one-shot outputs read like `warden logs`. `from_middle`: `bytes` start
+/// somewhere inside the log, so the partial first line (perhaps half an escape sequence)
+/// is dropped.
+pub(crate) fn rendered_tail(bytes: &[u8], from_middle: bool, lines: usize) -> String {
+    let start = if from_middle {
+        bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| i + 1)
+    } else {
+        0
+    };
+    let text = render_terminal(&bytes[start..]);
+    let all: Vec<&str> = text.lines().collect();
+    let mut out = all[all.len().saturating_sub(lines)..].join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +83,24 @@ mod tests {
         // A spinner redrawn in place shows its last frame only.
         let spinner = b"working |\rworking /\rworking -\rdone      \r\n";
         assert_eq!(render_terminal(spinner), "done\n");
+    }
+
+    #[test]
+    fn a_tail_is_the_rendered_text_and_a_cut_first_line_is_dropped() {
+        let mut log = b"=== warden: j1 attempt 1 of t started ===\n".to_vec();
+        log.extend_from_slice(b"Stub\x1b[8Gmodel\r\nworking |\rworking /\rdone      \r\n");
+        for i in 0..5 {
+            log.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        let tail = rendered_tail(&log, false, 6);
+        assert_eq!(tail, "done\nline 0\nline 1\nline 2\nline 3\nline 4\n");
+        let all = rendered_tail(&log, false, 100);
+        assert!(all.contains("Stub   model\n"), "{all}");
+        assert!(!all.contains('\x1b') && !all.contains("working"), "{all}");
+        // Cut inside an escape sequence: that line goes, the rest is whole.
+        let cut = &log[log.iter().position(|&b| b == 0x1b).expect("esc") + 2..];
+        assert!(rendered_tail(cut, true, 100).starts_with("done\n"));
+        assert_eq!(rendered_tail(b"", false, 10), "");
     }
 
     #[test]

@@ -87,3 +87,27 @@ fn warden_alone_prints_a_short_overview() {
     assert!(run.stdout.contains("warden up --attach"), "{}", run.stdout);
     assert!(run.stdout.lines().count() < 30, "short: {}", run.stdout);
 }
+
+/// Each command's `--json` names the version of its shape (docs/json-outputs.md).
+#[test]
+fn every_json_output_carries_a_format_version() {
+    let repo = Repo::new();
+    repo.write(
+        "warden.toml",
+        "[dispatch]\ncommand = [\"sh\", \"-c\", \"true\"]\n",
+    );
+    for command in [
+        &["doctor", "--json"][..],
+        &["layouts", "--json"],
+        &["escalations", "--json"],
+        &["jobs", "--json"],
+        &["config", "--json"],
+        &["tasks", "--json"],
+        &["check", "--json"],
+    ] {
+        let run = repo.run(command);
+        let value: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{command:?}: {e}\n{}\n{}", run.stdout, run.stderr));
+        assert_eq!(value["format_version"], 1, "{command:?}: {}", run.stdout);
+    }
+}

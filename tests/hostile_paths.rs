@@ -143,6 +143,8 @@ fn a_worktree_linked_outside_is_refused_and_the_agent_never_runs_there() {
         .write_aged("scripts/here", "#!/bin/sh\necho here > agent-was-here\n", 0);
     make_executable(&live.repo.path("scripts/here"));
     live.task("t", "status: ready");
+    // `worktree = "git"` needs a first commit (`warden up` checks it first).
+    live.commit_empty();
     symlink(outside.path(), &live.repo.path(".worktrees/t"));
     live.up(&[]);
     live.wait_for("the first job of t to end", WAIT, |l| {

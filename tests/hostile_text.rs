@@ -239,7 +239,11 @@ fn escalations_show_no_control_characters() {
     assert!(run.stdout.contains(EVIL_ID_SHOWN), "{}", run.stdout);
     let json = repo.run(&["escalations", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
-    assert_eq!(value[0]["state"]["alerts"][&key]["task"], EVIL_ID);
+    assert_eq!(value["format_version"], 1);
+    assert_eq!(
+        value["ledgers"][0]["state"]["alerts"][&key]["task"],
+        EVIL_ID
+    );
 
     // Alert commands quote the key back, in their answer or their error.
     for args in [

@@ -154,13 +154,29 @@ fn git_worktrees_are_made_per_task_and_agree_with_the_register() {
 }
 
 #[test]
-fn a_missing_dispatch_command_is_exit_127() {
+fn a_missing_dispatch_command_is_refused_by_up_then_exit_127() {
     for command in ["\"no-such-agent-xyz\"", "\"./no-such-agent\""] {
         let live = Live::new(&format!(
             "[dispatch]\ncommand = [{command}, \"{{task}}\"]\n[heartbeat]\ninterval = \"1s\"\n"
         ));
         live.task("t", "status: ready");
-        live.up(&[]);
+        // doctor's checks refuse first, with doctor's message and fix, starting nothing.
+        let refused = live.run(&["up"]);
+        assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+        assert!(
+            refused.stderr.contains("FAIL  the dispatch command")
+                && refused.stderr.contains("fix: ")
+                && refused.stderr.contains("--no-preflight"),
+            "{}",
+            refused.stderr
+        );
+        assert!(live.supervisor_pid().is_none(), "a supervisor started");
+        assert!(
+            !live.tmux(&["has-session"]).status.success(),
+            "a session started"
+        );
+        // Skipped, the job runs and fails as the check said it would.
+        live.up(&["--no-preflight"]);
         live.wait_for("the job to end", WAIT, |l| {
             l.jobs("t").first().is_some_and(Live::ended)
         });

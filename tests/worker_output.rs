@@ -87,3 +87,28 @@ fn dead_panes_stay_readable_then_their_screen_is_saved() {
         "{screen}"
     );
 }
+
+/// A job that ends between two heartbeats: its last output is read once more as it ends,
+/// so it is the time of what it printed two seconds in, not its header's.
+#[test]
+fn a_short_jobs_last_output_is_its_real_last_output() {
+    let live = Live::new(
+        "[dispatch]\ncommand = [\"sh\", \"-c\", \"sleep 2; echo done\"]\n[heartbeat]\ninterval = \"1h\"\n",
+    );
+    live.task("short", "status: ready");
+    live.up(&[]);
+    live.wait_for("the job to end", WAIT, |l| {
+        l.jobs("short").first().is_some_and(Live::ended)
+    });
+    let job = &live.jobs("short")[0];
+    let time = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(job[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{field}: {e}: {job}"))
+    };
+    // `done` was written at least 2 s after the job started (however slow the machine).
+    assert!(
+        time("last_output_at") >= time("started_at") + chrono::TimeDelta::seconds(2),
+        "{job}"
+    );
+    assert!(time("last_output_at") <= time("ended_at"), "{job}");
+}

@@ -89,7 +89,17 @@ fn command_coloured(colour: clap::ColorChoice) -> clap::Command {
 }
 
 /// Parses `args` (the program's name first).
+#[cfg(test)]
 pub(crate) fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    parse_matches(args).map(|(cli, _)| cli)
+}
+
+/// `parse`, with clap's matches too (where each value came from: `warden config`).
+pub(crate) fn parse_matches<I, T>(args: I) -> Result<(Cli, clap::ArgMatches), clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -97,7 +107,8 @@ where
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let mut cmd = command_coloured(colour_asked(&args));
     let matches = cmd.try_get_matches_from_mut(args)?;
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    Ok((cli, matches))
 }
 
 #[cfg(test)]

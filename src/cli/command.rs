@@ -102,6 +102,9 @@ pub(crate) enum Command {
         /// The window layout (see `warden layouts`).
         #[arg(long, default_value = "default", value_name = "NAME")]
         layout: String,
+        /// Start without running doctor's checks first (up refuses when one fails).
+        #[arg(long)]
+        no_preflight: bool,
     },
     /// Stop the supervisor, and the workers if asked.
     ///
@@ -252,6 +255,15 @@ pub(crate) enum Command {
     Budget {
         #[command(subcommand)]
         action: Option<BudgetAction>,
+    },
+    /// The effective configuration, and where each value came from.
+    ///
+    /// Each key with its value and its source: the default, warden.toml:LINE, an environment
+    /// variable or a flag. Optional keys without a value are left out.
+    Config {
+        /// Print the values and their sources as JSON (format_version 1).
+        #[arg(long)]
+        json: bool,
     },
     /// Make the running supervisor read warden.toml again (an invalid file keeps the old).
     ///

@@ -9,7 +9,9 @@ mod groups;
 mod man;
 
 pub(crate) use args::{Cli, OverrideArgs};
-pub(crate) use build::{command, parse};
+#[cfg(test)]
+pub(crate) use build::parse;
+pub(crate) use build::{command, parse_matches};
 pub(crate) use command::{BudgetAction, Command};
 pub(crate) use groups::overview;
 pub(crate) use man::render as render_man;

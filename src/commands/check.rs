@@ -27,6 +27,8 @@ struct Finding {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    /// The version of this shape (docs/snapshot-schema.md).
+    format_version: u32,
     ok: bool,
     config: Option<PathBuf>,
     files_seen: usize,
@@ -96,6 +98,7 @@ pub(crate) fn run(mut tier1: Tier1, json: bool) -> Result<ExitCode, Error> {
         .chain(template_problem)
         .collect();
     let report = Report {
+        format_version: 1,
         ok: problems.is_empty(),
         config: loaded.file.clone(),
         files_seen: pass.scan.files_seen,

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::doctor_hooks::check_hooks;
+pub(super) use super::finding::{Finding, Level, bad, is_executable, ok};
 use super::output::{print, print_exact};
 use crate::config::{LoadedConfig, WorktreeMode};
 use crate::error::Error;
@@ -13,36 +15,8 @@ use crate::exit_code::ExitCode;
 use crate::supervisor::{RuntimePaths, SupervisorLock};
 use crate::tmux::{Spawn, Tmux, TmuxPort};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Level {
-    Ok,
-    Warn,
-    Fail,
-}
-
-#[derive(serde::Serialize)]
-struct Finding {
-    level: Level,
-    what: String,
-    fix: Option<String>,
-}
-
-fn ok(what: impl Into<String>) -> Finding {
-    Finding {
-        level: Level::Ok,
-        what: what.into(),
-        fix: None,
-    }
-}
-
-fn bad(level: Level, what: impl Into<String>, fix: impl Into<String>) -> Finding {
-    Finding {
-        level,
-        what: what.into(),
-        fix: Some(fix.into()),
-    }
-}
+/// The version of `warden doctor --json`'s shape (docs/json-outputs.md).
+const DOCTOR_FORMAT_VERSION: u32 = 1;
 
 /// `tmux 3.3a` → (3, 3).
 fn tmux_version(text: &str) -> Option<(u32, u32)> {
@@ -102,11 +76,6 @@ fn on_path(program: &str) -> Option<PathBuf> {
             .map(|d| d.join(program))
             .find(|p| is_executable(p))
     })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn check_dispatch(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
@@ -207,7 +176,7 @@ fn version_of(program: &Path) -> Option<String> {
 
 /// What the dispatch script will run: the agent CLIs it calls must be installed, or every
 /// task fails with 127 a second after `warden up`.
-fn check_agents(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
+fn check_agents(loaded: &LoadedConfig, versions: bool, out: &mut Vec<Finding>) {
     // A bare program is `check_dispatch`'s: it is the agent.
     let Some(program) = loaded
         .config
@@ -232,7 +201,10 @@ fn check_agents(loaded: &LoadedConfig, out: &mut Vec<Finding>) {
                 "{} runs {agent}: {}{}",
                 program,
                 found.display(),
-                version_of(&found).map_or_else(String::new, |v| format!(" ({v})"))
+                versions
+                    .then(|| version_of(&found))
+                    .flatten()
+                    .map_or_else(String::new, |v| format!(" ({v})"))
             ))),
             None => out.push(bad(
                 Level::Fail,
@@ -361,7 +333,9 @@ fn check_state(loaded: &LoadedConfig, paths: &RuntimePaths, out: &mut Vec<Findin
     }
 }
 
-pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
+/// Every check, in the order they are shown. `versions`: also ask each agent CLI its
+/// version (up to 5 s each; `warden up`'s preflight does without).
+pub(super) fn findings(loaded: &LoadedConfig, versions: bool) -> Vec<Finding> {
     let paths = RuntimePaths::new(loaded);
     let mut findings = vec![ok(match &loaded.file {
         Some(f) => format!("config {} is valid", f.display()),
@@ -370,8 +344,34 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
     check_tmux(&mut findings);
     check_git(loaded, &mut findings);
     check_dispatch(loaded, &mut findings);
-    check_agents(loaded, &mut findings);
+    check_agents(loaded, versions, &mut findings);
+    check_hooks(
+        &paths,
+        std::env::current_exe()
+            .as_deref()
+            .map_err(ToString::to_string),
+        &mut findings,
+    );
     check_state(loaded, &paths, &mut findings);
+    findings
+}
+
+/// One finding as doctor prints it (and `warden up` refuses with).
+pub(super) fn render(f: &Finding, out: &mut String) {
+    let mark = match f.level {
+        Level::Ok => "ok  ",
+        Level::Warn => "warn",
+        Level::Fail => "FAIL",
+    };
+    // Findings quote paths and the errors of other programs.
+    let _ = writeln!(out, "{mark}  {}", terminal_safe(&f.what));
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(out, "      fix: {}", terminal_safe(fix));
+    }
+}
+
+pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
+    let findings = findings(loaded, true);
     let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
     let code = if worst == Level::Fail {
         ExitCode::CheckFailed
@@ -379,7 +379,11 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
         ExitCode::Ok
     };
     if json {
-        let report = serde_json::json!({ "ok": worst != Level::Fail, "findings": findings });
+        let report = serde_json::json!({
+            "format_version": DOCTOR_FORMAT_VERSION,
+            "ok": worst != Level::Fail,
+            "findings": findings,
+        });
         print_exact(&format!(
             "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -388,16 +392,7 @@ pub(crate) fn run(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> 
     }
     let mut out = String::new();
     for f in &findings {
-        let mark = match f.level {
-            Level::Ok => "ok  ",
-            Level::Warn => "warn",
-            Level::Fail => "FAIL",
-        };
-        // Findings quote paths and the errors of other programs.
-        let _ = writeln!(out, "{mark}  {}", terminal_safe(&f.what));
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "      fix: {}", terminal_safe(fix));
-        }
+        render(f, &mut out);
     }
     let _ = writeln!(
         out,

@@ -114,6 +114,9 @@ pub(crate) fn logs(
     }
 }
 
+/// The version of `warden layouts --json`'s shape (docs/json-outputs.md).
+const LAYOUTS_FORMAT_VERSION: u32 = 1;
+
 pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let entries = list_layouts(&paths.user_layouts)?;
@@ -133,9 +136,13 @@ pub(crate) fn layouts(loaded: &LoadedConfig, json: bool) -> Result<ExitCode, Err
                 Err(err) => serde_json::json!({ "name": e.name, "error": err.to_string() }),
             })
             .collect();
+        let list = serde_json::json!({
+            "format_version": LAYOUTS_FORMAT_VERSION,
+            "layouts": rows,
+        });
         print_exact(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
+            serde_json::to_string_pretty(&list).unwrap_or_default()
         ))?;
         return Ok(ExitCode::Ok);
     }

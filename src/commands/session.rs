@@ -159,17 +159,22 @@ fn wait_until_up(paths: &RuntimePaths, deadline: Duration) -> bool {
     false
 }
 
-/// `warden up`.
+/// `warden up`; `preflight`: doctor's checks first, refusing on a failure.
 pub(crate) fn up(
     loaded: LoadedConfig,
     attach_after: bool,
     layout_name: &str,
     flags: &OverrideArgs,
+    preflight: bool,
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(&loaded);
     // Refused here, before the session: a supervisor that refuses to start in its window
     // would only be seen after the 15 s wait below.
     paths.secure()?;
+    // With a supervisor running there is nothing to start, and nothing to check first.
+    if preflight && SupervisorLock::probe(&paths.lock).is_none() {
+        super::preflight::preflight(&loaded)?;
+    }
     let layout = load_layout(layout_name, &paths.user_layouts)?;
     let tmux = Tmux::new(paths.tmux_socket.clone());
     // Concurrent `up`s take turns: the first starts the supervisor, the others then find it.

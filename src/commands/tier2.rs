@@ -144,6 +144,10 @@ pub(crate) enum AlertVerb {
     Resolve,
 }
 
+/// The version of `warden escalations --json`'s shape (docs/json-outputs.md); each ledger
+/// in it keeps its own `format_version`.
+const ESCALATIONS_FORMAT_VERSION: u32 = 1;
+
 /// `warden escalations [--json]`: the ledger (live, and dry-run when there is one).
 pub(crate) fn escalations(
     loaded: &LoadedConfig,
@@ -159,9 +163,13 @@ pub(crate) fn escalations(
         }
     }
     if json {
+        let list = serde_json::json!({
+            "format_version": ESCALATIONS_FORMAT_VERSION,
+            "ledgers": ledgers,
+        });
         print_exact(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&ledgers).unwrap_or_default()
+            serde_json::to_string_pretty(&list).unwrap_or_default()
         ))?;
         return Ok(ExitCode::Ok);
     }

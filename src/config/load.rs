@@ -60,6 +60,19 @@ pub(crate) struct Overrides {
     pub(crate) mark_started_on_dispatch: Option<bool>,
 }
 
+/// Each override's clap argument id and the key it sets (`warden config` names the flag or
+/// variable as the key's source). Kept beside `apply`, which it must agree with.
+pub(crate) const OVERRIDE_KEYS: [(&str, &str); 5] = [
+    ("max_workers", "dispatch.max_workers"),
+    ("interval", "heartbeat.interval"),
+    ("escalation", "escalation.enabled"),
+    ("dry_run", "escalation.dry_run"),
+    (
+        "mark_started_on_dispatch",
+        "dispatch.mark_started_on_dispatch",
+    ),
+];
+
 impl Overrides {
     pub(crate) fn apply(&self, config: &mut Config) {
         if let Some(n) = self.max_workers {

@@ -24,7 +24,7 @@ pub(crate) struct PackInput {
     pub(crate) snapshot_json: String,
     /// (task id, file name in the pack, content) of each involved task file.
     pub(crate) task_files: Vec<(String, String, Vec<u8>)>,
-    /// (task id, the tail of its dispatch log, escapes stripped).
+    /// (task id, the tail of its dispatch log, rendered as `warden logs` shows it).
     pub(crate) log_tails: Vec<(String, Vec<u8>)>,
     /// (job id, the last screen of its pane).
     pub(crate) screens: Vec<(String, String)>,
@@ -41,7 +41,7 @@ pub(crate) struct PackInput {
 pub(crate) struct StepUp {
     /// The one-shot's action id.
     pub(crate) from: String,
-    /// The tail of its output (escapes stripped).
+    /// The tail of its output (rendered as `warden logs` shows it).
     pub(crate) output: Vec<u8>,
 }
 

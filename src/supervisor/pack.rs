@@ -19,12 +19,21 @@ pub(crate) struct Packer<'a> {
     pub(crate) port: Option<&'a dyn TmuxPort>,
 }
 
-/// The last 200 lines of a log, terminal escapes stripped.
+/// At most this much of a log's end is rendered for a pack: plenty for 200 lines, and a
+/// bound on the emulator's time and memory whatever the log's size.
+const PACK_LOG_WINDOW: u64 = 512 * 1024;
+
+/// The last 200 lines of a log as a person saw them (cursor moves and redraws replayed,
+/// as `warden logs` shows it).
 fn tail(path: &std::path::Path) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(path).ok()?;
-    let text = crate::logs::strip_escapes(&bytes);
-    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
-    Some(lines[lines.len().saturating_sub(200)..].join(&b'\n'))
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let start = len.saturating_sub(PACK_LOG_WINDOW);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut bytes = Vec::new();
+    file.take(PACK_LOG_WINDOW).read_to_end(&mut bytes).ok()?;
+    Some(crate::render::rendered_tail(&bytes, start > 0, 200).into_bytes())
 }
 
 /// What a pack is for: the escalation (or manual pack) id, the alerts it covers, and the
@@ -176,5 +185,44 @@ impl Packer<'_> {
             budget_left: policy.map_or(0, |p| p.budget.left(&ledger.state.spawns, now)),
             max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pack's log tail (and a one-shot's `output.log`, read the same way) is the text a
+    /// person saw: words placed by cursor moves, a spinner's last frame, no escapes.
+    #[test]
+    fn a_pack_tail_is_the_rendered_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("dispatch-t.log");
+        let mut bytes =
+            b"=== warden: j000001 attempt 1 of t started 2026-06-01T12:00:00Z ===\n".to_vec();
+        bytes.extend_from_slice(
+            b"Stub\x1b[8Gmodel\x1b[14Ghere.\r\nthinking |\rthinking /\rdone      \r\n",
+        );
+        std::fs::write(&log, &bytes).expect("write");
+        let text = String::from_utf8(tail(&log).expect("tail")).expect("utf-8");
+        assert!(text.contains("Stub   model here.\n"), "{text}");
+        assert!(text.ends_with("done\n"), "{text}");
+        assert!(
+            !text.contains('\x1b') && !text.contains("thinking"),
+            "{text}"
+        );
+
+        // A log far bigger than what is rendered: its last 200 lines, whole.
+        let mut big = Vec::new();
+        for i in 0..100_000 {
+            big.extend_from_slice(format!("\x1b[32mline {i}\x1b[0m\r\n").as_bytes());
+        }
+        std::fs::write(&log, &big).expect("write");
+        let text = String::from_utf8(tail(&log).expect("tail")).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 200);
+        assert_eq!(lines[0], "line 99800");
+        assert_eq!(lines[199], "line 99999");
+        assert!(tail(&dir.path().join("missing.log")).is_none());
     }
 }

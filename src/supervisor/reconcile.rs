@@ -66,7 +66,20 @@ pub(crate) const LOST_AFTER: TimeDelta = TimeDelta::seconds(5);
 /// released again (a released wrapper starts its agent within milliseconds).
 pub(crate) const RELEASE_AGAIN_AFTER: TimeDelta = TimeDelta::seconds(5);
 
-fn ended(out: &mut Reconciled, job: &JobRecord, end: JobEnd, at: DateTime<Utc>) {
+/// The job ended at `at`. Its log's time is read once more first: a job shorter than the
+/// time between two looks would otherwise keep the time of its header (or of whatever
+/// the last look saw). Capped at the end: the wrapper's closing `[warden] job … exit N`
+/// line is written after it, and is not the agent's output.
+fn ended(out: &mut Reconciled, job: &JobRecord, end: JobEnd, at: DateTime<Utc>, facts: &Facts<'_>) {
+    if let Some(&mtime) = facts.log_mtimes.get(&job.job) {
+        let last = mtime.min(at);
+        if last >= job.started_at && job.last_output_at.is_none_or(|seen| last > seen) {
+            out.updates.push(JobUpdate::Output {
+                job: job.job.clone(),
+                at: last,
+            });
+        }
+    }
     out.updates.push(JobUpdate::Ended {
         job: job.job.clone(),
         end,
@@ -89,6 +102,7 @@ pub(crate) fn reconcile<'a>(
                 job,
                 end.clone(),
                 rec.ended_at.unwrap_or(facts.now),
+                facts,
             );
             continue;
         }
@@ -115,7 +129,9 @@ pub(crate) fn reconcile<'a>(
         match pane {
             Some(p) if p.dead => match (p.dead_status, p.dead_signal) {
                 // The wrapper died before writing its record (killed itself): tmux's word.
-                (Some(code), _) => ended(&mut out, job, JobEnd::Exited { code }, facts.now),
+                (Some(code), _) => {
+                    ended(&mut out, job, JobEnd::Exited { code }, facts.now, facts);
+                }
                 (None, Some(sig)) => ended(
                     &mut out,
                     job,
@@ -123,6 +139,7 @@ pub(crate) fn reconcile<'a>(
                         signal: signal_name(sig),
                     },
                     facts.now,
+                    facts,
                 ),
                 (None, None) => out.nudge = true,
             },
@@ -162,6 +179,7 @@ pub(crate) fn reconcile<'a>(
                     reason: "its pane was never made".to_owned(),
                 },
                 facts.now,
+                facts,
             ),
             None => {
                 let since = facts
@@ -182,6 +200,7 @@ pub(crate) fn reconcile<'a>(
                             reason: reason.to_owned(),
                         },
                         facts.now,
+                        facts,
                     );
                 } else {
                     out.missing_since.insert(job.job.clone(), since);

@@ -246,3 +246,55 @@ fn a_wrapper_still_waiting_long_after_its_launch_is_released_again() {
         "{started:?}"
     );
 }
+
+/// A job shorter than the time between two looks: its log is read once more as it ends,
+/// so its last output is not the header's time. The wrapper's closing line (written after
+/// the end) does not count.
+#[test]
+fn an_ending_job_reads_its_log_time_once_more() {
+    // The header was seen 50 s ago; the log grew since, then the job ended 3 s ago.
+    let header = now() - TimeDelta::seconds(50);
+    let seen = JobRecord {
+        last_output_at: Some(header),
+        ..job("j1", Some("%1"), 60)
+    };
+    let mut w = World::panes(vec![pane("%1", Some("j1"), true, Some(0), None)]);
+    w.records = vec![record("j1", Some(5), Some(JobEnd::Exited { code: 0 }))];
+    w.logs = vec![("j1", 10)];
+    let ended = JobUpdate::Ended {
+        job: "j1".into(),
+        end: JobEnd::Exited { code: 0 },
+        ended_at: now() - TimeDelta::seconds(3),
+    };
+    assert_eq!(
+        w.run(std::slice::from_ref(&seen)).updates,
+        [
+            JobUpdate::Output {
+                job: "j1".into(),
+                at: now() - TimeDelta::seconds(10)
+            },
+            ended.clone(),
+        ]
+    );
+    // Written after the end (the wrapper's closing line): the end's time, no later.
+    w.logs = vec![("j1", 1)];
+    assert_eq!(
+        w.run(std::slice::from_ref(&seen)).updates,
+        [
+            JobUpdate::Output {
+                job: "j1".into(),
+                at: now() - TimeDelta::seconds(3)
+            },
+            ended.clone(),
+        ]
+    );
+    // Nothing newer than what was seen: no update. Same through tmux's fallback.
+    w.logs = vec![("j1", 55)];
+    assert_eq!(w.run(std::slice::from_ref(&seen)).updates, [ended]);
+    w.records = vec![];
+    w.logs = vec![("j1", 10)];
+    assert!(matches!(
+        &w.run(std::slice::from_ref(&seen)).updates[..],
+        [JobUpdate::Output { at, .. }, JobUpdate::Ended { .. }] if *at == now() - TimeDelta::seconds(10)
+    ));
+}
