@@ -255,12 +255,21 @@ fn a_supervisor_killed_every_two_seconds_never_exceeds_the_budget() {
         .collect();
     let acts = actions(&live, false);
     assert!(!acts.is_empty(), "something escalated: {l:#}");
+    // A kill between a spawn's intent and its pane fails that spawn before anything ran,
+    // and such a spawn gives its budget back (`spawn_failed`): it is not a manager.
+    let never_started = |a: &&serde_json::Value| {
+        a["phase"] == "failed"
+            && a["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("before the manager started"))
+    };
+    let given_back = acts.iter().filter(never_started).count();
+    let managers = acts.len() - given_back;
     assert!(
-        acts.len() <= 3,
-        "never more than the budget: {} actions\n{l:#}",
-        acts.len()
+        managers <= 3,
+        "never more managers than the budget: {managers} (and {given_back} given back)\n{l:#}"
     );
-    assert!(spawned.len() <= 3, "{spawned:#?}");
+    assert!(spawned.len() <= 3 + given_back, "{spawned:#?}");
     assert!(l["state"]["spawns"].as_array().expect("spawn log").len() <= 3);
     let mut ids: Vec<&str> = acts.iter().map(|a| a["id"].as_str().expect("id")).collect();
     ids.sort_unstable();
