@@ -111,11 +111,14 @@ pub(crate) fn draw(
     header(frame, head, view, now, look, gone);
     let mut hits = Vec::new();
     let base = 0;
-    workers_table(frame, workers, view, ui, now, look, &mut hits, base);
+    let (rows, section) = workers_rows(view, now, look, workers.width >= 100);
+    selectable(frame, workers, rows, section, (ui, base, &mut hits));
     let base = view.workers.len();
-    needs_table(frame, needs, view, ui, now, look, &mut hits, base);
+    let (rows, section) = needs_rows(view, now, look);
+    selectable(frame, needs, rows, section, (ui, base, &mut hits));
     let base = base + view.needs.len();
-    queue_table(frame, queue, view, ui, &mut hits, base);
+    let (rows, section) = queue_rows(view);
+    selectable(frame, queue, rows, section, (ui, base, &mut hits));
     if decisions > 0 {
         decisions_table(frame, tier2, view, now);
     }
@@ -254,18 +257,13 @@ fn selectable<'a>(
     frame.render_widget(table, area);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn workers_table(
-    frame: &mut Frame<'_>,
-    area: Rect,
+/// The workers' rows and columns; `wide` adds what they spent.
+fn workers_rows(
     view: &View,
-    ui: &Ui,
     now: DateTime<Utc>,
     look: Look,
-    hits: &mut Hits,
-    base: usize,
-) {
-    let wide = area.width >= 100;
+    wide: bool,
+) -> (Vec<Row<'static>>, Section<'static>) {
     let rows = view
         .workers
         .iter()
@@ -306,24 +304,19 @@ fn workers_table(
         widths,
         header: Row::new(names),
     };
-    selectable(frame, area, rows, section, (ui, base, hits));
+    (rows, section)
 }
 
 fn task_width(lens: impl Iterator<Item = usize>) -> u16 {
     u16::try_from(lens.max().unwrap_or(4).clamp(6, 28)).unwrap_or(28)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn needs_table(
-    frame: &mut Frame<'_>,
-    area: Rect,
+/// What needs a person, as rows.
+fn needs_rows(
     view: &View,
-    ui: &Ui,
     now: DateTime<Utc>,
     look: Look,
-    hits: &mut Hits,
-    base: usize,
-) {
+) -> (Vec<Row<'static>>, Section<'static>) {
     let rows = view
         .needs
         .iter()
@@ -358,17 +351,11 @@ fn needs_table(
         widths,
         header,
     };
-    selectable(frame, area, rows, section, (ui, base, hits));
+    (rows, section)
 }
 
-fn queue_table(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    view: &View,
-    ui: &Ui,
-    hits: &mut Hits,
-    base: usize,
-) {
+/// The queue, then the held tasks, as rows.
+fn queue_rows(view: &View) -> (Vec<Row<'static>>, Section<'static>) {
     let rows = view
         .queue
         .iter()
@@ -396,7 +383,7 @@ fn queue_table(
         widths,
         header,
     };
-    selectable(frame, area, rows, section, (ui, base, hits));
+    (rows, section)
 }
 
 fn decisions_table(frame: &mut Frame<'_>, area: Rect, view: &View, now: DateTime<Utc>) {
