@@ -27,7 +27,8 @@ pub(crate) struct Ui {
     pub(crate) place: Place,
     /// The selected row, in `View::rows` order.
     pub(crate) selected: usize,
-    /// The selected row's task, so the selection follows it when rows move.
+    /// The task of the row the person selected, so the selection follows it when rows
+    /// move; `None` until a key or a click chose one.
     pub(crate) selected_task: Option<String>,
     pub(crate) modal: Option<Modal>,
     /// A one-line answer to the last key (a request's result, why a key does not apply).
@@ -45,7 +46,8 @@ impl Ui {
         }
     }
 
-    /// A new view: keep the selection on the same task when it is still listed.
+    /// A new view: keep the selection on the task the person chose when it is still listed;
+    /// before any choice, the top row stays selected.
     pub(crate) fn follow(&mut self, view: &View) {
         let rows = view.rows();
         if let Some(task) = &self.selected_task
@@ -55,7 +57,6 @@ impl Ui {
             self.selected = i;
         }
         self.selected = self.selected.min(rows.saturating_sub(1));
-        self.remember(view);
     }
 
     fn remember(&mut self, view: &View) {

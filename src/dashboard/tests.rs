@@ -327,6 +327,27 @@ fn ack_and_silence_take_the_row_alert_and_q_never_stops_the_window() {
 }
 
 #[test]
+fn before_any_key_the_top_row_stays_selected_whatever_comes_first() {
+    let mut u = ui();
+    // The first snapshot had only a queue: its first task is not the person's choice.
+    let mut queued = base();
+    queued["queue"] = json!(["export", "search"]);
+    queued["tasks"] = json!([
+        task("search", "Search", None),
+        task("export", "Export", None)
+    ]);
+    u.follow(&View::build(&snapshot(queued)));
+    assert_eq!(u.selected, 0);
+    let view = View::build(&snapshot(busy()));
+    u.follow(&view);
+    assert_eq!(u.selected, 0, "still the top row: the first worker");
+    assert_eq!(
+        view.target(u.selected).and_then(|t| t.task).as_deref(),
+        Some("auth-login")
+    );
+}
+
+#[test]
 fn the_selection_follows_its_task_when_rows_move() {
     let mut u = ui();
     let view = View::build(&snapshot(busy()));
