@@ -82,3 +82,60 @@ impl Screen {
         let _ = self.thread.join();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::Receiver;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::supervisor::testing::Rig;
+
+    /// A screen whose dashboard is `thread`, its feed read by the test.
+    fn stand_in(thread: JoinHandle<()>) -> (Screen, Receiver<Feed>) {
+        let (feed, rx) = channel();
+        (Screen { feed, thread }, rx)
+    }
+
+    #[test]
+    fn a_dashboard_that_is_gone_leaves_the_supervisor_publishing() {
+        let mut rig = Rig::new("");
+        let dead = std::thread::spawn(|| {});
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !dead.is_finished() && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        let (screen, _feed) = stand_in(dead);
+        rig.sup.exec.screen = Some(screen);
+        rig.task("T-1", "status: backlog");
+        rig.run_for(20);
+        assert!(
+            rig.sup.exec.screen.is_none(),
+            "the window falls back to text"
+        );
+        assert!(
+            rig.snapshot().tasks.iter().any(|t| t.id == "T-1"),
+            "publishing goes on"
+        );
+    }
+
+    #[test]
+    fn a_live_dashboard_gets_each_published_snapshot() {
+        let mut rig = Rig::new("");
+        let (screen, feed) = stand_in(std::thread::spawn(std::thread::park));
+        rig.sup.exec.screen = Some(screen);
+        rig.task("T-1", "status: backlog");
+        rig.run_for(20);
+        let shown: Vec<chrono::DateTime<chrono::Utc>> = feed
+            .try_iter()
+            .filter_map(|f| match f {
+                Feed::Snapshot(s) => Some(s.generated_at),
+                _ => None,
+            })
+            .collect();
+        assert!(!shown.is_empty(), "the dashboard was shown the snapshots");
+        assert_eq!(shown.last(), Some(&rig.snapshot().generated_at));
+        let screen = rig.sup.exec.screen.take().expect("still running");
+        screen.thread.thread().unpark();
+    }
+}
