@@ -17,6 +17,7 @@ mod escape;
 mod exit_code;
 mod heartbeat;
 mod layout;
+mod log_end;
 mod logs;
 mod paint;
 mod register;

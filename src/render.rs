@@ -7,7 +7,7 @@
 const ROWS: u16 = 50;
 const COLS: u16 = 200;
 /// At most this much of the end of a log is replayed (memory grows with the scrollback).
-pub(crate) const RENDER_TAIL: usize = 4 * 1024 * 1024;
+const RENDER_TAIL: u64 = 4 * 1024 * 1024;
 const SCROLLBACK: usize = 20_000;
 
 /// The text a person would have seen. Lines warden itself wrote end in a bare `\n`, which a
@@ -47,6 +47,23 @@ pub(crate) fn render_terminal(bytes: &[u8]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The log at `path` as `warden logs` and the dashboard's pager show it: its last
+/// `RENDER_TAIL` bytes replayed, escaped like any text from an agent, with a note when the
+/// log began earlier.
+pub(crate) fn log_as_seen(path: &std::path::Path) -> std::io::Result<String> {
+    let (bytes, before) = crate::log_end::read_end(path, RENDER_TAIL)?;
+    let mut text = String::new();
+    if before > 0 {
+        text.push_str(&format!(
+            "(the first {before} bytes are not shown; `warden logs --raw` has them all)\n"
+        ));
+    }
+    text.push_str(&render_terminal(&bytes));
+    // The text is what a terminal drew: its control characters are gone already, and what
+    // is left is escaped like any text from an agent.
+    Ok(crate::escape::terminal_safe_lines(&text).into_owned())
 }
 
 /// The last `lines` lines of a log's end as a person saw them: for context packs, whose

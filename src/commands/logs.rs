@@ -48,7 +48,7 @@ pub(crate) fn logs(
 ) -> Result<ExitCode, Error> {
     let paths = RuntimePaths::new(loaded);
     let path = paths.log_for(task);
-    let mut file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+    let opened = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound {
             what: no_log(loaded, task, &path),
         },
@@ -57,7 +57,17 @@ pub(crate) fn logs(
             path: path.clone(),
             source: e,
         },
-    })?;
+    };
+    if !follow && !raw {
+        // As a person saw it: cursor moves, redraws and spinners replayed by a terminal.
+        let safe = crate::render::log_as_seen(&path).map_err(opened)?;
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(safe.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+            _ => Ok(ExitCode::Ok),
+        };
+    }
+    let mut file = std::fs::File::open(&path).map_err(opened)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(Error::io("read log", &path))?;
@@ -67,25 +77,6 @@ pub(crate) fn logs(
     } else {
         bytes.len()
     };
-    if !follow && !raw {
-        // As a person saw it: cursor moves, redraws and spinners replayed by a terminal.
-        let start = bytes.len().saturating_sub(crate::render::RENDER_TAIL);
-        let mut text = String::new();
-        if start > 0 {
-            text.push_str(&format!(
-                "(the first {start} bytes are not shown; `warden logs --raw` has them all)\n"
-            ));
-        }
-        text.push_str(&crate::render::render_terminal(&bytes[start..]));
-        // The text is what a terminal drew: its control characters are gone already, and
-        // what is left is escaped like any text from an agent.
-        let safe = crate::escape::terminal_safe_lines(&text);
-        let mut out = std::io::stdout().lock();
-        return match out.write_all(safe.as_bytes()).and_then(|()| out.flush()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
-            _ => Ok(ExitCode::Ok),
-        };
-    }
     write_out(&bytes[..cut], raw)?;
     if !follow {
         return Ok(ExitCode::Ok);

@@ -179,13 +179,10 @@ fn page_log(
     task: &str,
 ) -> Result<Option<String>, DashboardError> {
     let path = ctx.paths.log_for(task);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+    let text = match crate::render::log_as_seen(&path) {
+        Ok(text) => text,
         Err(e) => return Ok(Some(format!("failed to read {}: {e}", path.display()))),
     };
-    let start = bytes.len().saturating_sub(crate::render::RENDER_TAIL);
-    let rendered = crate::render::render_terminal(&bytes[start..]);
-    let text = crate::escape::terminal_safe_lines(&rendered);
     let pager = std::env::var("PAGER").ok().filter(|p| !p.trim().is_empty());
     let argv: Vec<String> = match &pager {
         Some(p) => p.split_whitespace().map(str::to_owned).collect(),

@@ -26,14 +26,8 @@ const PACK_LOG_WINDOW: u64 = 512 * 1024;
 /// The last 200 lines of a log as a person saw them (cursor moves and redraws replayed,
 /// as `warden logs` shows it).
 fn tail(path: &std::path::Path) -> Option<Vec<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let start = len.saturating_sub(PACK_LOG_WINDOW);
-    file.seek(SeekFrom::Start(start)).ok()?;
-    let mut bytes = Vec::new();
-    file.take(PACK_LOG_WINDOW).read_to_end(&mut bytes).ok()?;
-    Some(crate::render::rendered_tail(&bytes, start > 0, 200).into_bytes())
+    let (bytes, before) = crate::log_end::read_end(path, PACK_LOG_WINDOW).ok()?;
+    Some(crate::render::rendered_tail(&bytes, before > 0, 200).into_bytes())
 }
 
 /// What a pack is for: the escalation (or manual pack) id, the alerts it covers, and the

@@ -4,12 +4,7 @@
 //! before the job's pane exists. The text reaches the agent through that file or one argv
 //! element, never a shell or a terminal.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-
-use nix::fcntl::OFlag;
 
 use crate::agent::read_agent_record;
 use crate::config::Config;
@@ -76,21 +71,7 @@ pub(crate) fn previous_of<'j>(jobs: &'j [JobRecord], record: &JobRecord) -> Opti
 
 /// The last `LOG_WINDOW` bytes of a log, escapes stripped; empty when it cannot be read.
 pub(crate) fn log_end(path: &Path) -> String {
-    let read = || -> std::io::Result<Vec<u8>> {
-        let mut file = File::options()
-            .read(true)
-            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK).bits())
-            .open(path)?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Ok(Vec::new());
-        }
-        file.seek(SeekFrom::Start(meta.len().saturating_sub(LOG_WINDOW)))?;
-        let mut bytes = Vec::new();
-        file.take(LOG_WINDOW).read_to_end(&mut bytes)?;
-        Ok(bytes)
-    };
-    let bytes = read().unwrap_or_default();
+    let (bytes, _) = crate::log_end::read_end(path, LOG_WINDOW).unwrap_or_default();
     String::from_utf8_lossy(&crate::logs::strip_escapes(&bytes)).into_owned()
 }
 
