@@ -21,17 +21,25 @@ pub(crate) fn ask(
         Ok(Response::Refused { refusal }) => Err(Error::Refused(refusal)),
         Ok(Response::Error { message }) => Err(Error::Supervisor(message)),
         Ok(answer) => Ok(answer),
-        Err(e @ (ControlError::Connect { .. } | ControlError::Io { .. })) => {
+        Err(e) => Err(unreached(paths, e)),
+    }
+}
+
+/// A request that did not get through: no supervisor, one that holds the lock and does not
+/// answer, or another failure.
+pub(crate) fn unreached(paths: &RuntimePaths, e: ControlError) -> Error {
+    match e {
+        ControlError::Connect { .. } | ControlError::Io { .. } => {
             match SupervisorLock::probe(&paths.lock) {
-                Some(holder) => Err(Error::Unreachable {
+                Some(holder) => Error::Unreachable {
                     pid: holder.pid,
                     root: paths.root.clone(),
                     source: e,
-                }),
-                None => Err(Error::NotRunning(paths.root.clone())),
+                },
+                None => Error::NotRunning(paths.root.clone()),
             }
         }
-        Err(e) => Err(Error::Control(e)),
+        e => Error::Control(e),
     }
 }
 

@@ -3,17 +3,16 @@
 //! printed each time the supervisor publishes.
 
 use std::io::IsTerminal as _;
-use std::time::Duration;
 
-use super::control::ask;
+use super::control::unreached;
 use super::output::print;
 use crate::config::LoadedConfig;
-use crate::dashboard::{Context, Feed, Look, Place, enabled, frame_text, watch};
+use crate::dashboard::{Context, Feed, FeedError, Look, Place, enabled, fetch, frame_text, watch};
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::paint::Paint;
 use crate::snapshot::{Snapshot, render_heartbeat};
-use crate::supervisor::{Request, Response, RuntimePaths};
+use crate::supervisor::RuntimePaths;
 
 /// The frame `--once` prints when the output is not a terminal with a size.
 const ONCE_SIZE: (u16, u16) = (120, 40);
@@ -25,14 +24,10 @@ fn snapshot(
     after: Option<chrono::DateTime<chrono::Utc>>,
     wait_secs: u64,
 ) -> Result<Snapshot, Error> {
-    let req = Request::Watch { after, wait_secs };
-    match ask(paths, &req, Duration::from_secs(wait_secs + 35))? {
-        Response::Snapshot { snapshot } => serde_json::from_value(snapshot)
-            .map_err(|e| Error::Supervisor(format!("failed to read its snapshot: {e}"))),
-        other => Err(Error::Supervisor(format!(
-            "it answered `watch` with something else than a snapshot: {other:?}"
-        ))),
-    }
+    fetch(&paths.control, after, wait_secs).map_err(|e| match e {
+        FeedError::Control(e) => unreached(paths, e),
+        FeedError::Answer(message) => Error::Supervisor(message),
+    })
 }
 
 pub(crate) fn top(loaded: &LoadedConfig, once: bool, paint: Paint) -> Result<ExitCode, Error> {

@@ -18,7 +18,7 @@ const WAIT_SECS: u64 = 20;
 const RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
-enum FeedError {
+pub(crate) enum FeedError {
     #[error(transparent)]
     Control(#[from] ControlError),
     #[error("failed to get a snapshot: {0}")]
@@ -26,16 +26,15 @@ enum FeedError {
 }
 
 /// One snapshot: newer than `after`, or the latest at once when `after` is `None`.
-fn fetch(
+pub(crate) fn fetch(
     control: &Path,
     after: Option<DateTime<Utc>>,
     wait_secs: u64,
 ) -> Result<Snapshot, FeedError> {
     let req = Request::Watch { after, wait_secs };
     match request(control, &req, Duration::from_secs(wait_secs + 35))? {
-        Response::Snapshot { snapshot } => {
-            serde_json::from_value(snapshot).map_err(|e| FeedError::Answer(e.to_string()))
-        }
+        Response::Snapshot { snapshot } => serde_json::from_value(snapshot)
+            .map_err(|e| FeedError::Answer(format!("failed to read its snapshot: {e}"))),
         Response::Error { message } => Err(FeedError::Answer(message)),
         other => Err(FeedError::Answer(format!("unexpected answer {other:?}"))),
     }

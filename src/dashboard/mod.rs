@@ -12,7 +12,7 @@ mod tests;
 mod view;
 
 pub(crate) use draw::Look;
-pub(crate) use feed::watch;
+pub(crate) use feed::{FeedError, fetch, watch};
 pub(crate) use keys::Place;
 pub(crate) use once::{enabled, frame_text};
 pub(crate) use term::{Context, DashboardError, Feed, run};

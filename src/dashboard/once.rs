@@ -12,9 +12,9 @@ use crate::snapshot::Snapshot;
 /// The dashboard runs on a terminal that can show it: not `TERM=dumb` (or unset), and not
 /// with `NO_COLOR` set, where the plain heartbeat is shown instead.
 pub(crate) fn enabled(stdout_is_terminal: bool) -> bool {
-    let term = std::env::var("TERM").unwrap_or_default();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    stdout_is_terminal && !term.is_empty() && term != "dumb" && !no_color
+    let env = crate::paint::ColorEnv::from_process();
+    let term_set = std::env::var_os("TERM").is_some_and(|t| !t.is_empty());
+    stdout_is_terminal && term_set && !env.no_color && !env.dumb_term
 }
 
 /// The frame `width` × `height` cells, as lines of text without trailing blanks.
