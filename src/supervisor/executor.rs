@@ -505,15 +505,12 @@ impl Executor {
             }
             Err(e) => tracing::error!("{e}"),
         }
-        if let Some(screen) = &self.screen {
-            if screen.show(snapshot) {
-                state.passes.last = Some(snapshot.clone());
-                return;
-            }
-            // The dashboard is gone: the window shows the plain heartbeat from now on.
+        let shown = self.screen.as_ref().is_some_and(|screen| screen.show(snapshot));
+        if !shown {
+            // No dashboard, or it is gone: the window shows the plain heartbeat from now on.
             self.screen = None;
         }
-        if self.output != Output::Silent {
+        if !shown && self.output != Output::Silent {
             let text = render_heartbeat(snapshot, self.paint);
             let mut out = std::io::stdout().lock();
             // A closed terminal (the session gone) must not stop the supervisor.
