@@ -69,6 +69,20 @@ impl AgentState {
             Self::Ended => "ended",
         }
     }
+
+    /// The state as the heartbeat and the dashboard show it: those that need a person (or
+    /// stop the agent) in capitals.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Self::Starting => "starting",
+            Self::Working => "working",
+            Self::WaitingInput => "WAITING",
+            Self::Idle => "idle",
+            Self::RateLimited => "LIMITED",
+            Self::Error => "ERROR",
+            Self::Ended => "ended",
+        }
+    }
 }
 
 impl fmt::Display for AgentState {

@@ -14,6 +14,7 @@ use super::view::{NeedKind, RowState, View};
 use crate::agent::AgentState;
 use crate::detect::Severity;
 use crate::escape::terminal_safe;
+use crate::paint::{Style as Paint, agent_style, severity_style};
 
 /// How the frame looks: with colours, or with bold and reverse only (`--color never`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,33 +23,37 @@ pub(crate) struct Look {
 }
 
 impl Look {
-    fn fg(self, colour: Color) -> Style {
-        if self.colour {
-            Style::new().fg(colour)
-        } else {
-            Style::new()
+    /// A style of the shared palette (`paint/palette.rs`) as ratatui draws it. Without
+    /// colour, what stands out in colour (bold, red) is bold and what fades is dim.
+    fn of(self, style: Paint) -> Style {
+        let base = Style::new();
+        match (style, self.colour) {
+            (Paint::Plain, _) => base,
+            (Paint::Dim, _) => base.add_modifier(Modifier::DIM),
+            (Paint::Bold | Paint::BoldYellow | Paint::Red, false) => {
+                base.add_modifier(Modifier::BOLD)
+            }
+            (_, false) => base,
+            (Paint::Bold, true) => base.add_modifier(Modifier::BOLD),
+            (Paint::BoldYellow, true) => base.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            (Paint::Red, true) => base.fg(Color::Red),
+            (Paint::Green, true) => base.fg(Color::Green),
+            (Paint::Yellow, true) => base.fg(Color::Yellow),
+            (Paint::Magenta, true) => base.fg(Color::Magenta),
+            (Paint::Cyan, true) => base.fg(Color::Cyan),
         }
     }
 
     fn state(self, s: RowState) -> Style {
         match s {
-            RowState::Agent(AgentState::WaitingInput) => {
-                self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
-            }
-            RowState::Agent(AgentState::Error) => self.fg(Color::Red).add_modifier(Modifier::BOLD),
-            RowState::Agent(AgentState::RateLimited) => self.fg(Color::Magenta),
-            RowState::Agent(AgentState::Working) | RowState::Running => self.fg(Color::Green),
-            RowState::Agent(AgentState::Starting) => self.fg(Color::Cyan),
-            RowState::Agent(AgentState::Idle | AgentState::Ended) => self.fg(Color::DarkGray),
+            // A job whose agent does not report runs, as far as warden knows.
+            RowState::Running => self.of(Paint::Green),
+            RowState::Agent(state) => self.of(agent_style(state)),
         }
     }
 
     fn severity(self, s: Severity) -> Style {
-        match s {
-            Severity::Critical => self.fg(Color::Red).add_modifier(Modifier::BOLD),
-            Severity::Warning => self.fg(Color::Yellow),
-            Severity::Info => self.fg(Color::DarkGray),
-        }
+        self.of(severity_style(s))
     }
 }
 
@@ -190,7 +195,7 @@ fn header(
             budget,
             Span::styled(
                 format!("  snapshot {} ago", age(view.generated_at, now)),
-                look.fg(Color::DarkGray),
+                look.of(Paint::Dim),
             ),
         ]),
     };

@@ -69,13 +69,7 @@ impl RowState {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Running => "running",
-            Self::Agent(AgentState::Starting) => "starting",
-            Self::Agent(AgentState::Working) => "working",
-            Self::Agent(AgentState::WaitingInput) => "WAITING",
-            Self::Agent(AgentState::Idle) => "idle",
-            Self::Agent(AgentState::RateLimited) => "LIMITED",
-            Self::Agent(AgentState::Error) => "ERROR",
-            Self::Agent(AgentState::Ended) => "ended",
+            Self::Agent(state) => state.word(),
         }
     }
 }

@@ -102,7 +102,7 @@ fn render(s: &Snapshot, paint: Paint) -> String {
             // The agent's state first: "waiting" is what a person scans for.
             let state = w.agent.as_ref().map_or_else(
                 || paint.cell(Style::Plain, "-", 8),
-                |a| paint.cell(agent_style(a.state), agent_word(a.state), 8),
+                |a| paint.cell(agent_style(a.state), a.state.word(), 8),
             );
             let _ = write!(
                 out,
@@ -234,19 +234,6 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The state column of the heartbeat: one short word per agent state.
-fn agent_word(state: crate::agent::AgentState) -> &'static str {
-    use crate::agent::AgentState as S;
-    match state {
-        S::Starting => "starting",
-        S::Working => "working",
-        S::WaitingInput => "WAITING",
-        S::Idle => "idle",
-        S::RateLimited => "LIMITED",
-        S::Error => "ERROR",
-        S::Ended => "ended",
-    }
-}
-
 /// `$0.42, 1.2M tokens`; tokens only without a price.
 pub(crate) fn spend(t: &crate::usage::Totals) -> String {
     let tokens = t.tokens.total();

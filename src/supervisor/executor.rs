@@ -505,7 +505,10 @@ impl Executor {
             }
             Err(e) => tracing::error!("{e}"),
         }
-        let shown = self.screen.as_ref().is_some_and(|screen| screen.show(snapshot));
+        let shown = self
+            .screen
+            .as_ref()
+            .is_some_and(|screen| screen.show(snapshot));
         if !shown {
             // No dashboard, or it is gone: the window shows the plain heartbeat from now on.
             self.screen = None;
